@@ -1,0 +1,1 @@
+"""The REST API: router assembly and problem-details error rendering."""

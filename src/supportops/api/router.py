@@ -1,0 +1,12 @@
+"""Assemble the /api/v1 router from each domain's routes. Every route authenticates."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from supportops.auth.routes import router as accounts
+from supportops.tickets.routes import router as tickets
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(tickets)
+api_router.include_router(accounts)

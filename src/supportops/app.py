@@ -1,0 +1,61 @@
+"""create_app: the one place the HTTP application is assembled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from supportops import __version__, registry
+from supportops.api import errors
+from supportops.api.router import api_router
+from supportops.auth.deps import AppState
+from supportops.config import Settings, get_settings
+from supportops.db.session import Database
+from supportops.jobs.worker import Worker
+from supportops.kit.clock import Clock, SystemClock
+from supportops.web.pages import mount as mount_web
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    db: Database | None = None,
+    run_worker: bool | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    db = db or Database.from_url(settings.database_url)
+    start_worker = settings.run_worker_in_serve if run_worker is None else run_worker
+    assert registry.LOADED
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(db, clock=clock, poll_seconds=settings.worker_poll_seconds) if start_worker else None
+        if worker is not None:
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="supportops",
+        version=__version__,
+        description="Support operations platform: tickets, SLAs, routing, knowledge and metrics.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.supportops = AppState(db=db, clock=clock, settings=settings)
+    errors.install(app)
+    app.include_router(api_router)
+    mount_web(app)
+    return app

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from supportops.auth.enums import Role, Scope, Tier
+from supportops.kit.text import DbId, ShortText
+
+_NO_EXTRA = ConfigDict(extra="forbid")
+
+
+class OrganizationCreate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText
+    domain: ShortText | None = None
+    plan: ShortText | None = None
+    shared_tickets: bool = False
+
+
+class OrganizationUpdate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText | None = None
+    domain: ShortText | None = None
+    plan: ShortText | None = None
+    shared_tickets: bool | None = None
+
+
+class OrganizationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    domain: str | None
+    plan: str | None
+    shared_tickets: bool
+    created_at: datetime
+
+
+class UserCreate(BaseModel):
+    model_config = _NO_EXTRA
+    email: EmailStr
+    name: ShortText
+    role: Role = Role.customer
+    organization_id: DbId | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    timezone: str = Field(default="UTC", max_length=64)
+    group_ids: list[DbId] = Field(default_factory=list, max_length=50)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class UserUpdate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText | None = None
+    role: Role | None = None
+    organization_id: DbId | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=256)
+    is_active: bool | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+    timezone: str | None = Field(default=None, max_length=64)
+    group_ids: list[DbId] | None = Field(default=None, max_length=50)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    name: str
+    role: Role
+    organization_id: int | None
+    is_active: bool
+    language: str
+    timezone: str
+    created_at: datetime
+    group_ids: list[int] = Field(default_factory=list)
+
+
+class GroupCreate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText
+    tier: Tier
+    description: str = Field(default="", max_length=2000)
+    member_ids: list[DbId] = Field(default_factory=list, max_length=500)
+
+
+class GroupUpdate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText | None = None
+    tier: Tier | None = None
+    description: str | None = Field(default=None, max_length=2000)
+    member_ids: list[DbId] | None = Field(default=None, max_length=500)
+
+
+class GroupRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    tier: Tier
+    description: str
+    created_at: datetime
+    member_ids: list[int] = Field(default_factory=list)
+
+
+class TokenCreate(BaseModel):
+    model_config = _NO_EXTRA
+    name: ShortText
+    scopes: list[Scope] | None = Field(
+        default=None, description="Defaults to every scope the user's role allows."
+    )
+    expires_at: datetime | None = None
+
+
+class TokenRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="The secret; shown only once.")

@@ -1,0 +1,34 @@
+"""Settings read from the environment (prefix ``SUPPORTOPS_``) with defaults for a laptop install."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PriorityScheme = Literal["p1-p5", "p0-p3"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUPPORTOPS_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/supportops.db"
+    secret_key: str = Field(
+        default="",
+        description="Signs CSRF tokens and survey links. Empty: a random key kept in var/.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    run_worker_in_serve: bool = True
+    worker_poll_seconds: float = 1.0
+    priority_scheme: PriorityScheme = "p1-p5"
+    auto_close_days: int = Field(default=4, ge=1, le=28)
+    session_days: int = Field(default=14, ge=1, le=90)
+    secure_cookies: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""In-process domain events: a lower domain publishes, a higher one subscribes."""

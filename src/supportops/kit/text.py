@@ -1,0 +1,29 @@
+"""Text checks shared by every schema: no NUL bytes (PostgreSQL rejects them), trimmed, bounded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+
+def _no_control_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+CleanStr = Annotated[str, AfterValidator(_no_control_nul)]
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(_no_control_nul),
+]
+LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_control_nul)]
+Tag = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=1, max_length=64, pattern=r"^[\w.:-]+$"
+    ),
+]
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -1,0 +1,14 @@
+"""Import every domain's models, job handlers and event handlers, so that the metadata and the
+registries are complete wherever the app, the worker or the migrations start."""
+
+from __future__ import annotations
+
+from supportops.auth import models as auth_models
+from supportops.db.base import Base
+from supportops.jobs import models as job_models
+from supportops.tickets import models as ticket_models
+from supportops.tickets import service as ticket_service
+
+LOADED = (auth_models, job_models, ticket_models, ticket_service)
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Tickets: lifecycle, messages, the append-only event log and the counters derived from it."""

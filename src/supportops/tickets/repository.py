@@ -1,0 +1,148 @@
+"""Every query on the ticket tables. ``readable`` is the one place customer visibility is decided."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, false, or_, select, text, true
+from sqlalchemy.orm import Session
+
+from supportops.auth.principal import Principal
+from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The tickets this principal may see: staff see all; customers their own and, where the
+    organization shares tickets, their organization's."""
+    if principal.is_staff:
+        return true()
+    if principal.user_id is None:
+        return false()
+    own = Ticket.requester_id == principal.user_id
+    if principal.sees_organization_tickets and principal.organization_id is not None:
+        return or_(own, Ticket.organization_id == principal.organization_id)
+    return own
+
+
+def get(session: Session, ticket_id: int, *, principal: Principal, for_update: bool = False) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id, readable(principal))
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def get_unchecked(session: Session, ticket_id: int) -> Ticket | None:
+    return session.get(Ticket, ticket_id)
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: Sequence[str] = ()
+    priority: Sequence[str] = ()
+    assignee_id: int | None = None
+    unassigned: bool = False
+    group_id: int | None = None
+    requester_id: int | None = None
+    organization_id: int | None = None
+    updated_since: datetime | None = None
+    q: str | None = None
+
+
+def search_terms(q: str) -> list[str]:
+    return _WORD.findall(q.lower())[:12]
+
+
+def _full_text(session: Session, terms: list[str]) -> ColumnElement[bool]:
+    if session.get_bind().dialect.name == "postgresql":
+        query = " & ".join(f"{t}:*" for t in terms)
+        return text("tickets.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
+    return Ticket.id.in_(
+        text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :fts").bindparams(fts=match)
+    )
+
+
+def list_page(
+    session: Session, *, principal: Principal, filters: TicketFilter, before_id: int | None, limit: int
+) -> list[Ticket]:
+    """Newest first, keyset-paginated on id; fetches ``limit`` rows."""
+    stmt: Select[tuple[Ticket]] = select(Ticket).where(readable(principal))
+    if filters.status:
+        stmt = stmt.where(Ticket.status.in_(filters.status))
+    if filters.priority:
+        stmt = stmt.where(Ticket.priority.in_(filters.priority))
+    if filters.unassigned:
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.group_id is not None:
+        stmt = stmt.where(Ticket.group_id == filters.group_id)
+    if filters.requester_id is not None:
+        stmt = stmt.where(Ticket.requester_id == filters.requester_id)
+    if filters.organization_id is not None:
+        stmt = stmt.where(Ticket.organization_id == filters.organization_id)
+    if filters.updated_since is not None:
+        stmt = stmt.where(Ticket.updated_at >= filters.updated_since)
+    if filters.q:
+        terms = search_terms(filters.q)
+        stmt = stmt.where(_full_text(session, terms) if terms else false())
+    if before_id is not None:
+        stmt = stmt.where(Ticket.id < before_id)
+    return list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit)))
+
+
+def add_event(session: Session, event: TicketEvent) -> None:
+    session.add(event)
+
+
+def list_events(
+    session: Session, ticket_id: int, *, customer_view: bool, after_id: int | None, limit: int
+) -> list[TicketEvent]:
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+    if customer_view:
+        stmt = stmt.where(TicketEvent.public.is_(True))
+    if after_id is not None:
+        stmt = stmt.where(TicketEvent.id > after_id)
+    return list(session.scalars(stmt.order_by(TicketEvent.id).limit(limit)))
+
+
+def all_events(session: Session, ticket_id: int) -> list[TicketEvent]:
+    stmt = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    return list(session.scalars(stmt))
+
+
+def list_messages(
+    session: Session, ticket_id: int, *, customer_view: bool, after_id: int | None, limit: int
+) -> list[Message]:
+    stmt = select(Message).where(Message.ticket_id == ticket_id)
+    if customer_view:
+        stmt = stmt.where(Message.public.is_(True))
+    if after_id is not None:
+        stmt = stmt.where(Message.id > after_id)
+    return list(session.scalars(stmt.order_by(Message.id).limit(limit)))
+
+
+def messages_by_id(session: Session, ids: Sequence[int]) -> dict[int, Message]:
+    if not ids:
+        return {}
+    return {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+
+
+def list_time_entries(session: Session, ticket_id: int) -> list[TimeEntry]:
+    stmt = select(TimeEntry).where(TimeEntry.ticket_id == ticket_id).order_by(TimeEntry.id).limit(1000)
+    return list(session.scalars(stmt))
+
+
+def resolved_before(session: Session, *, cutoff: datetime, limit: int) -> list[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.status == "resolved", Ticket.last_resolved_at <= cutoff)
+        .order_by(Ticket.last_resolved_at)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

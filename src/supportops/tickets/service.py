@@ -1,0 +1,535 @@
+"""Ticket use cases. Every change goes through ``_log``, which appends the event and applies it to
+the counters, so the stored counters are always the fold of the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from supportops.auth import service as accounts
+from supportops.auth.enums import STAFF_ROLES, Role, Scope
+from supportops.auth.models import User
+from supportops.auth.principal import SYSTEM, Principal
+from supportops.config import Settings, get_settings
+from supportops.events.bus import publish
+from supportops.jobs import service as jobs
+from supportops.kit.errors import Forbidden, IllegalTransition, InvalidInput
+from supportops.kit.pagination import Page, decode_cursor, encode_cursor
+from supportops.tickets import counters, lifecycle, repository
+from supportops.tickets.enums import DEFAULT_PRIORITY, PRIORITIES, AuthorKind, Status
+from supportops.tickets.errors import StaleTicket, TicketNotFound
+from supportops.tickets.events import MessagePosted, TicketChanged, TicketCreated, TicketStatusChanged
+from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
+from supportops.tickets.repository import TicketFilter
+from supportops.tickets.schemas import (
+    MessageCreate,
+    TicketCreate,
+    TicketRead,
+    TicketUpdate,
+    TimeEntryCreate,
+)
+
+AUTO_CLOSE_JOB = "tickets.auto_close"
+COUNTER_FIELDS = tuple(counters.Counters.__dataclass_fields__)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _minutes(start: datetime, end: datetime | None) -> float | None:
+    return None if end is None else round((end - start).total_seconds() / 60, 3)
+
+
+def to_read(ticket: Ticket) -> TicketRead:
+    status = Status(ticket.status)
+    return TicketRead.model_validate(
+        {
+            **{c: getattr(ticket, c) for c in Ticket.__table__.columns.keys()},  # noqa: SIM118
+            "status_category": lifecycle.category(status),
+            "first_response_minutes": _minutes(ticket.created_at, ticket.first_response_at),
+            "resolution_minutes": _minutes(ticket.created_at, ticket.last_resolved_at),
+            "allowed_transitions": lifecycle.allowed(status, has_assignee=ticket.assignee_id is not None),
+        }
+    )
+
+
+def get_ticket(session: Session, *, actor: Principal, ticket_id: int, for_update: bool = False) -> Ticket:
+    actor.require(Scope.tickets_read)
+    ticket = repository.get(session, ticket_id, principal=actor, for_update=for_update)
+    if ticket is None:
+        raise TicketNotFound(ticket_id)
+    return ticket
+
+
+def list_tickets(
+    session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
+) -> Page[Ticket]:
+    actor.require(Scope.tickets_read)
+    before_id = int(decode_cursor(cursor, keys=["before"])["before"]) if cursor else None
+    rows = repository.list_page(
+        session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
+    )
+    next_cursor = encode_cursor({"before": rows[limit - 1].id}) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)
+
+
+def list_messages(
+    session: Session, *, actor: Principal, ticket: Ticket, cursor: str | None, limit: int
+) -> Page[Message]:
+    after_id = int(decode_cursor(cursor, keys=["after"])["after"]) if cursor else None
+    rows = repository.list_messages(
+        session, ticket.id, customer_view=not actor.is_staff, after_id=after_id, limit=limit + 1
+    )
+    next_cursor = encode_cursor({"after": rows[limit - 1].id}) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)
+
+
+def timeline(
+    session: Session, *, actor: Principal, ticket: Ticket, cursor: str | None, limit: int
+) -> tuple[list[tuple[TicketEvent, Message | None]], str | None]:
+    """Events in order, each message event paired with its message; customers see public ones only."""
+    after_id = int(decode_cursor(cursor, keys=["after"])["after"]) if cursor else None
+    events = repository.list_events(
+        session, ticket.id, customer_view=not actor.is_staff, after_id=after_id, limit=limit + 1
+    )
+    next_cursor = encode_cursor({"after": events[limit - 1].id}) if len(events) > limit else None
+    events = events[:limit]
+    ids = [int(e.new_value) for e in events if e.kind == "message"]
+    messages = repository.messages_by_id(session, ids)
+    return [(e, messages.get(int(e.new_value)) if e.kind == "message" else None) for e in events], next_cursor
+
+
+def event_log(session: Session, *, ticket_id: int) -> list[TicketEvent]:
+    return repository.all_events(session, ticket_id)
+
+
+def counters_of(ticket: Ticket) -> counters.Counters:
+    return counters.Counters(**{f: getattr(ticket, f) for f in COUNTER_FIELDS})
+
+
+def recompute_counters(session: Session, *, ticket_id: int) -> counters.Counters:
+    """Fold the stored event log: what the counters must equal."""
+    return counters.recompute(
+        counters.LoggedEvent(e.kind, e.at, e.field, e.old_value, e.new_value, e.data)
+        for e in repository.all_events(session, ticket_id)
+    )
+
+
+# --- the event log ----------------------------------------------------------------------------
+
+
+def _log(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: Principal,
+    now: datetime,
+    kind: str,
+    field: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    data: dict[str, Any] | None = None,
+    public: bool = False,
+) -> None:
+    repository.add_event(
+        session,
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor.user_id,
+            kind=kind,
+            public=public,
+            field=field,
+            old_value=old,
+            new_value=new,
+            data=data,
+        ),
+    )
+    updated = counters.apply(counters_of(ticket), counters.LoggedEvent(kind, now, field, old, new, data))
+    for name in COUNTER_FIELDS:
+        value = getattr(updated, name)
+        if getattr(ticket, name) != value:
+            setattr(ticket, name, value)
+    ticket.updated_at = now
+
+
+def _set_status(
+    session: Session, ticket: Ticket, target: Status, *, actor: Principal, now: datetime, settings: Settings
+) -> None:
+    current = Status(ticket.status)
+    problem = lifecycle.why_not(current, target, has_assignee=ticket.assignee_id is not None)
+    if problem is not None:
+        options = lifecycle.allowed(current, has_assignee=ticket.assignee_id is not None)
+        raise IllegalTransition(problem, allowed=[o.value for o in options])
+    ticket.status = target.value
+    _log(session, ticket, actor=actor, now=now, kind="change", field="status",
+         old=current.value, new=target.value, public=True)
+    if target == Status.closed:
+        ticket.closed_at = now
+    if target == Status.resolved:
+        jobs.enqueue(
+            session,
+            kind=AUTO_CLOSE_JOB,
+            payload={"ticket_id": ticket.id, "resolved_at": now.isoformat()},
+            now=now,
+            run_at=now + timedelta(days=settings.auto_close_days),
+            dedupe_key=f"{AUTO_CLOSE_JOB}:{ticket.id}:{now.isoformat()}",
+        )
+    publish(session, TicketStatusChanged(
+        ticket_id=ticket.id, at=now, actor_id=actor.user_id, old=current.value, new=target.value,
+        reopened=lifecycle.is_reopen(current, target),
+    ))
+
+
+def _staff_user(session: Session, user_id: int, field: str) -> User:
+    user = accounts.users_by_id(session, [user_id]).get(user_id)
+    if user is None or not user.is_active:
+        raise InvalidInput(f"User {user_id} does not exist or is deactivated.", field=field)
+    if Role(user.role) not in STAFF_ROLES:
+        raise InvalidInput(f"User {user_id} is a customer; only agents can be assigned.", field=field)
+    return user
+
+
+def _check_assignee_in_group(session: Session, assignee_id: int, group_id: int | None, field: str) -> None:
+    if group_id is None:
+        return
+    if assignee_id not in accounts.member_ids_of_groups(session, [group_id])[group_id]:
+        raise InvalidInput(
+            f"User {assignee_id} is not a member of group {group_id}; pick a member or change the group.",
+            field=field,
+        )
+
+
+def _group_tier(session: Session, group_id: int | None, field: str) -> str | None:
+    if group_id is None:
+        return None
+    tier = accounts.group_tier(session, group_id)
+    if tier is None:
+        raise InvalidInput(f"Group {group_id} does not exist.", field=field)
+    return tier.value
+
+
+def _check_priority(priority: str, settings: Settings, field: str = "priority") -> str:
+    allowed = PRIORITIES[settings.priority_scheme]
+    if priority not in allowed:
+        raise InvalidInput(
+            f"{priority} is not a priority in the {settings.priority_scheme.upper()} scheme; "
+            f"use one of {', '.join(allowed)}.",
+            field=field,
+        )
+    return priority
+
+
+# --- creating ---------------------------------------------------------------------------------
+
+
+def _requester(session: Session, *, actor: Principal, data: TicketCreate, now: datetime) -> User:
+    if not actor.is_staff:
+        for name in ("requester_id", "requester_email", "assignee_id", "group_id"):
+            if getattr(data, name) is not None:
+                raise Forbidden(f"Customers cannot set {name} on a ticket.", field=name)
+        assert actor.user_id is not None
+        return accounts.users_by_id(session, [actor.user_id])[actor.user_id]
+    if data.requester_id is not None:
+        user = accounts.users_by_id(session, [data.requester_id]).get(data.requester_id)
+        if user is None:
+            raise InvalidInput(f"User {data.requester_id} does not exist.", field="requester_id")
+        return user
+    if data.requester_email is not None:
+        return accounts.customer_for_email(
+            session, email=str(data.requester_email), name=data.requester_name, now=now
+        )
+    if actor.user_id is None:
+        raise InvalidInput("Name the requester with requester_id or requester_email.", field="requester_id")
+    return accounts.users_by_id(session, [actor.user_id])[actor.user_id]
+
+
+def create_ticket(
+    session: Session,
+    *,
+    actor: Principal,
+    data: TicketCreate,
+    now: datetime,
+    settings: Settings | None = None,
+    follow_up_of: Ticket | None = None,
+) -> Ticket:
+    settings = settings or get_settings()
+    actor.require(Scope.tickets_write)
+    requester = _requester(session, actor=actor, data=data, now=now)
+    priority = _check_priority(data.priority or DEFAULT_PRIORITY[settings.priority_scheme], settings)
+    group_tier = _group_tier(session, data.group_id, "group_id")
+    if data.assignee_id is not None:
+        _staff_user(session, data.assignee_id, "assignee_id")
+        _check_assignee_in_group(session, data.assignee_id, data.group_id, "assignee_id")
+    ticket = Ticket(
+        subject=data.subject,
+        description=data.description,
+        status=Status.new.value,
+        priority=priority,
+        severity=data.severity.value if data.severity else None,
+        channel=data.channel.value,
+        category=data.category,
+        tags=sorted(set(data.tags)),
+        custom_fields=dict(data.custom_fields),
+        requester_id=requester.id,
+        organization_id=requester.organization_id,
+        assignee_id=data.assignee_id,
+        group_id=data.group_id,
+        follow_up_of_id=follow_up_of.id if follow_up_of else None,
+        created_by_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        **{name: getattr(counters.Counters(), name) for name in COUNTER_FIELDS},
+    )
+    session.add(ticket)
+    session.flush()
+    _log(session, ticket, actor=actor, now=now, kind="created", public=True, data={
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "assignee_id": ticket.assignee_id,
+        "group_id": ticket.group_id,
+        "group_tier": group_tier,
+        "follow_up_of_id": ticket.follow_up_of_id,
+    })
+    publish(session, TicketCreated(ticket_id=ticket.id, at=now, follow_up_of_id=ticket.follow_up_of_id))
+    if ticket.assignee_id is not None:
+        _set_status(session, ticket, Status.assigned, actor=actor, now=now, settings=settings)
+    session.flush()
+    return ticket
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleTicket(ticket.id, expected=expected_version, current=ticket.version)
+
+
+def update_ticket(
+    session: Session,
+    *,
+    actor: Principal,
+    ticket: Ticket,
+    data: TicketUpdate,
+    now: datetime,
+    expected_version: int | None = None,
+    settings: Settings | None = None,
+) -> Ticket:
+    settings = settings or get_settings()
+    actor.require(Scope.tickets_write)
+    actor.require_staff("change a ticket's fields")
+    _check_version(ticket, expected_version)
+    if ticket.status == Status.closed:
+        raise IllegalTransition(
+            f"Ticket {ticket.id} is closed and cannot change; reply to it to open a follow-up.",
+            allowed=[],
+        )
+    fields = data.model_fields_set
+    for name in ("subject", "priority", "tags", "custom_fields"):
+        if name in fields and getattr(data, name) is None:
+            raise InvalidInput(f"{name} cannot be null.", field=name)
+    changes: dict[str, tuple[Any, Any]] = {}
+    new_group = data.group_id if "group_id" in fields else ticket.group_id
+    new_assignee = data.assignee_id if "assignee_id" in fields else ticket.assignee_id
+    group_tier = _group_tier(session, new_group, "group_id") if "group_id" in fields else None
+    if "assignee_id" in fields and new_assignee is not None:
+        _staff_user(session, new_assignee, "assignee_id")
+    if new_assignee is not None and ("assignee_id" in fields or "group_id" in fields):
+        _check_assignee_in_group(session, new_assignee, new_group, "assignee_id")
+    if "assignee_id" in fields and new_assignee is None and Status(ticket.status) == Status.resolved:
+        raise InvalidInput("A resolved ticket keeps its assignee; reopen it first.", field="assignee_id")
+
+    simple: dict[str, Any] = {}
+    if "subject" in fields:
+        simple["subject"] = data.subject
+    if "priority" in fields and data.priority is not None:
+        simple["priority"] = _check_priority(data.priority, settings)
+    if "severity" in fields:
+        simple["severity"] = data.severity.value if data.severity else None
+    if "category" in fields:
+        simple["category"] = data.category
+    if "tags" in fields and data.tags is not None:
+        simple["tags"] = sorted(set(data.tags))
+    if "custom_fields" in fields and data.custom_fields is not None:
+        simple["custom_fields"] = {**ticket.custom_fields, **data.custom_fields}
+    for name, value in simple.items():
+        old = getattr(ticket, name)
+        if old != value:
+            setattr(ticket, name, value)
+            _log(session, ticket, actor=actor, now=now, kind="change", field=name, old=old, new=value,
+                 public=name in ("subject", "priority"))
+            changes[name] = (old, value)
+
+    if "group_id" in fields and new_group != ticket.group_id:
+        old_group = ticket.group_id
+        ticket.group_id = new_group
+        _log(session, ticket, actor=actor, now=now, kind="change", field="group_id",
+             old=old_group, new=new_group, data={"group_tier": group_tier})
+        changes["group_id"] = (old_group, new_group)
+    if "assignee_id" in fields and new_assignee != ticket.assignee_id:
+        old_assignee = ticket.assignee_id
+        ticket.assignee_id = new_assignee
+        _log(session, ticket, actor=actor, now=now, kind="change", field="assignee_id",
+             old=old_assignee, new=new_assignee)
+        changes["assignee_id"] = (old_assignee, new_assignee)
+        move = lifecycle.after_assignment(Status(ticket.status), has_assignee=new_assignee is not None)
+        if move is not None:
+            _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
+    if changes:
+        publish(session, TicketChanged(ticket_id=ticket.id, at=now, actor_id=actor.user_id, changes=changes))
+    session.flush()
+    return ticket
+
+
+def transition(
+    session: Session,
+    *,
+    actor: Principal,
+    ticket: Ticket,
+    to: Status,
+    now: datetime,
+    expected_version: int | None = None,
+    settings: Settings | None = None,
+) -> Ticket:
+    settings = settings or get_settings()
+    actor.require(Scope.tickets_write)
+    _check_version(ticket, expected_version)
+    if not actor.is_staff and to != Status.resolved:
+        raise Forbidden("Customers can only mark their ticket as resolved.")
+    _set_status(session, ticket, to, actor=actor, now=now, settings=settings)
+    session.flush()
+    return ticket
+
+
+def add_message(
+    session: Session,
+    *,
+    actor: Principal,
+    ticket: Ticket,
+    data: MessageCreate,
+    now: datetime,
+    settings: Settings | None = None,
+    author_kind: AuthorKind | None = None,
+) -> tuple[Message, Ticket, bool]:
+    """Post a reply or note. A reply to a closed ticket opens a linked follow-up ticket instead;
+    returns (message, the ticket it landed on, whether a follow-up was created)."""
+    settings = settings or get_settings()
+    actor.require(Scope.tickets_write)
+    kind = author_kind or (
+        AuthorKind.system if actor.is_system else AuthorKind.agent if actor.is_staff else AuthorKind.customer
+    )
+    if kind == AuthorKind.customer:
+        if not data.public:
+            raise Forbidden("Customers cannot write internal notes.", field="public")
+        if data.status is not None:
+            raise Forbidden("Customers cannot set the status with a reply.", field="status")
+
+    follow_up = False
+    if ticket.status == Status.closed:
+        original = ticket
+        subject = f"Follow-up: {original.subject}"[:255]
+        ticket = create_ticket(
+            session,
+            actor=SYSTEM,
+            data=TicketCreate(
+                subject=subject,
+                description=f"Follow-up to closed ticket #{original.id}.",
+                priority=original.priority,
+                channel=data.channel or original.channel,
+                category=original.category,
+                tags=original.tags,
+                requester_id=original.requester_id,
+                group_id=original.group_id,
+            ),
+            now=now,
+            settings=settings,
+            follow_up_of=original,
+        )
+        follow_up = True
+
+    message = Message(
+        ticket_id=ticket.id,
+        author_id=actor.user_id,
+        author_kind=kind.value,
+        public=data.public,
+        channel=(data.channel or ticket.channel),
+        body=data.body,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    _log(session, ticket, actor=actor, now=now, kind="message", new=message.id, public=data.public,
+         data={"public": data.public, "author_kind": kind.value})
+
+    current = Status(ticket.status)
+    if data.public and kind == AuthorKind.customer:
+        move = lifecycle.after_customer_reply(current, has_assignee=ticket.assignee_id is not None)
+        if move is not None:
+            _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
+    elif data.public and kind == AuthorKind.agent:
+        if ticket.assignee_id is None and actor.user_id is not None and _may_take(session, actor, ticket):
+            ticket.assignee_id = actor.user_id
+            _log(session, ticket, actor=actor, now=now, kind="change", field="assignee_id",
+                 old=None, new=actor.user_id)
+        move = lifecycle.after_agent_reply(current) if ticket.assignee_id is not None else None
+        if move is not None and data.status is None:
+            _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
+    if data.status is not None and data.status != Status(ticket.status):
+        _set_status(session, ticket, data.status, actor=actor, now=now, settings=settings)
+    publish(session, MessagePosted(
+        ticket_id=ticket.id, message_id=message.id, at=now, public=data.public, author_kind=kind.value
+    ))
+    session.flush()
+    return message, ticket, follow_up
+
+
+def _may_take(session: Session, actor: Principal, ticket: Ticket) -> bool:
+    """An agent who answers an unassigned ticket takes it, if they may work in its group."""
+    if ticket.group_id is None:
+        return True
+    return actor.user_id in accounts.member_ids_of_groups(session, [ticket.group_id])[ticket.group_id]
+
+
+def log_time(
+    session: Session, *, actor: Principal, ticket: Ticket, data: TimeEntryCreate, now: datetime
+) -> TimeEntry:
+    actor.require(Scope.tickets_write)
+    actor.require_staff("log handle time")
+    if actor.user_id is None:
+        raise Forbidden("Handle time belongs to an agent; the system cannot log it.")
+    entry = TimeEntry(
+        ticket_id=ticket.id,
+        agent_id=actor.user_id,
+        started_at=data.started_at or now - timedelta(seconds=data.seconds),
+        seconds=data.seconds,
+        source=data.source,
+        note=data.note,
+    )
+    session.add(entry)
+    session.flush()
+    _log(session, ticket, actor=actor, now=now, kind="time", new=entry.id,
+         data={"seconds": data.seconds, "agent_id": actor.user_id})
+    session.flush()
+    return entry
+
+
+def list_time_entries(session: Session, *, ticket: Ticket) -> list[TimeEntry]:
+    return repository.list_time_entries(session, ticket.id)
+
+
+# --- jobs -------------------------------------------------------------------------------------
+
+
+@jobs.handler(AUTO_CLOSE_JOB)
+def auto_close(session: Session, payload: dict[str, Any], now: datetime) -> None:
+    """Close a resolved ticket N days after its resolution, unless it was reopened meanwhile."""
+    ticket = repository.get_unchecked(session, int(payload["ticket_id"]))
+    if ticket is None or ticket.status != Status.resolved or ticket.last_resolved_at is None:
+        return
+    if ticket.last_resolved_at.isoformat() != payload["resolved_at"]:
+        return
+    _set_status(session, ticket, Status.closed, actor=SYSTEM, now=now, settings=get_settings())
+    session.flush()

@@ -1,0 +1,5 @@
+from fastapi import FastAPI
+
+
+def mount(app: FastAPI) -> None:
+    pass
