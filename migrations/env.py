@@ -14,9 +14,7 @@ from supportops.registry import metadata
 DATABASE_ONLY = {"tickets_fts", "search_vector", "ix_tickets_search_vector"}
 
 
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     if name is None:
         return True
     return not (name in DATABASE_ONLY or name.startswith("tickets_fts"))

@@ -85,9 +85,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("role", sa.String(length=10), nullable=False),
-        sa.Column(
-            "organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("language", sa.String(length=16), nullable=False),
@@ -102,9 +100,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_users_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_users_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
@@ -118,9 +114,7 @@ def upgrade() -> None:
         sa.Column("created_at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("expires_at", supportops.db.base.UTCDateTime(), nullable=True),
         sa.Column("revoked_at", supportops.db.base.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
@@ -134,9 +128,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["group_id"], ["groups.id"], name=op.f("fk_group_memberships_group_id_groups")
         ),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_group_memberships_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_group_memberships_user_id_users")),
         sa.PrimaryKeyConstraint("group_id", "user_id", name=op.f("pk_group_memberships")),
     )
     with op.batch_alter_table("group_memberships", schema=None) as batch_op:
@@ -154,22 +146,12 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=100), nullable=True),
         sa.Column("tags", supportops.db.base.JSONType(), nullable=False),
         sa.Column("custom_fields", supportops.db.base.JSONType(), nullable=False),
-        sa.Column(
-            "requester_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "assignee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("requester_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("organization_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("assignee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("group_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column(
-            "follow_up_of_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column(
-            "created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("follow_up_of_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("created_by_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("updated_at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("closed_at", supportops.db.base.UTCDateTime(), nullable=True),
@@ -183,39 +165,27 @@ def upgrade() -> None:
         sa.Column("max_tier", sa.String(length=2), nullable=True),
         sa.Column("handle_seconds", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["assignee_id"], ["users.id"], name=op.f("fk_tickets_assignee_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_tickets_created_by_id_users")
-        ),
+        sa.ForeignKeyConstraint(["assignee_id"], ["users.id"], name=op.f("fk_tickets_assignee_id_users")),
+        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_tickets_created_by_id_users")),
         sa.ForeignKeyConstraint(
             ["follow_up_of_id"], ["tickets.id"], name=op.f("fk_tickets_follow_up_of_id_tickets")
         ),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["groups.id"], name=op.f("fk_tickets_group_id_groups")
-        ),
+        sa.ForeignKeyConstraint(["group_id"], ["groups.id"], name=op.f("fk_tickets_group_id_groups")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
             name=op.f("fk_tickets_organization_id_organizations"),
         ),
-        sa.ForeignKeyConstraint(
-            ["requester_id"], ["users.id"], name=op.f("fk_tickets_requester_id_users")
-        ),
+        sa.ForeignKeyConstraint(["requester_id"], ["users.id"], name=op.f("fk_tickets_requester_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index("ix_tickets_assignee_id_id", ["assignee_id", "id"], unique=False)
         batch_op.create_index("ix_tickets_created_at", ["created_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_tickets_follow_up_of_id"), ["follow_up_of_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_tickets_follow_up_of_id"), ["follow_up_of_id"], unique=False)
         batch_op.create_index("ix_tickets_group_id_id", ["group_id", "id"], unique=False)
         batch_op.create_index("ix_tickets_last_resolved_at", ["last_resolved_at"], unique=False)
-        batch_op.create_index(
-            "ix_tickets_organization_id_id", ["organization_id", "id"], unique=False
-        )
+        batch_op.create_index("ix_tickets_organization_id_id", ["organization_id", "id"], unique=False)
         batch_op.create_index("ix_tickets_priority_id", ["priority", "id"], unique=False)
         batch_op.create_index("ix_tickets_requester_id_id", ["requester_id", "id"], unique=False)
         batch_op.create_index("ix_tickets_status_id", ["status", "id"], unique=False)
@@ -229,9 +199,7 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("expires_at", supportops.db.base.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_web_sessions_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
     )
@@ -241,21 +209,15 @@ def upgrade() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("author_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("author_kind", sa.String(length=10), nullable=False),
         sa.Column("public", sa.Boolean(), nullable=False),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", supportops.db.base.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["author_id"], ["users.id"], name=op.f("fk_messages_author_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["ticket_id"], ["tickets.id"], name=op.f("fk_messages_ticket_id_tickets")
-        ),
+        sa.ForeignKeyConstraint(["author_id"], ["users.id"], name=op.f("fk_messages_author_id_users")),
+        sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], name=op.f("fk_messages_ticket_id_tickets")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
@@ -264,9 +226,7 @@ def upgrade() -> None:
     op.create_table(
         "ticket_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("actor_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -275,9 +235,7 @@ def upgrade() -> None:
         sa.Column("old_value", supportops.db.base.JSONType(), nullable=True),
         sa.Column("new_value", supportops.db.base.JSONType(), nullable=True),
         sa.Column("data", supportops.db.base.JSONType(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_ticket_events_actor_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_ticket_events_actor_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_ticket_events_ticket_id_tickets")
         ),
@@ -289,26 +247,20 @@ def upgrade() -> None:
     op.create_table(
         "time_entries",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column(
-            "ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("ticket_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("agent_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("started_at", supportops.db.base.UTCDateTime(), nullable=False),
         sa.Column("seconds", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["users.id"], name=op.f("fk_time_entries_agent_id_users")
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_time_entries_agent_id_users")),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_time_entries_ticket_id_tickets")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_time_entries")),
     )
     with op.batch_alter_table("time_entries", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_time_entries_agent_id_started_at", ["agent_id", "started_at"], unique=False
-        )
+        batch_op.create_index("ix_time_entries_agent_id_started_at", ["agent_id", "started_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_time_entries_ticket_id"), ["ticket_id"], unique=False)
 
     _full_text_and_append_only_upgrade()

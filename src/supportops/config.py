@@ -15,10 +15,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SUPPORTOPS_", extra="ignore")
 
     database_url: str = "sqlite:///./var/supportops.db"
-    secret_key: str = Field(
-        default="",
-        description="Signs CSRF tokens and survey links. Empty: a random key kept in var/.",
-    )
     host: str = "127.0.0.1"
     port: int = 8000
     run_worker_in_serve: bool = True

@@ -76,7 +76,9 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = f"There is nothing at {request.url.path}."
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
-    response = problem(request, status=exc.status_code, title=detail, detail=detail, slug=f"http-{exc.status_code}")
+    response = problem(
+        request, status=exc.status_code, title=detail, detail=detail, slug=f"http-{exc.status_code}"
+    )
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response
@@ -84,7 +86,10 @@ def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
 
 def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
     return problem(
-        request, status=412, title="Precondition failed", slug="precondition-failed",
+        request,
+        status=412,
+        title="Precondition failed",
+        slug="precondition-failed",
         detail="Someone else changed this record while you were saving; reload it and try again.",
     )
 
@@ -92,15 +97,21 @@ def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
 def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
     log.info("integrity error on %s: %s", request.url.path, exc.orig)
     return problem(
-        request, status=409, title="Conflict", slug="conflict",
-        detail="The change conflicts with existing data (a duplicate or a missing reference); reload and retry.",
+        request,
+        status=409,
+        title="Conflict",
+        slug="conflict",
+        detail="The change conflicts with existing data (a duplicate or missing reference); reload, retry.",
     )
 
 
 def _operational(request: Request, exc: OperationalError) -> JSONResponse:
     log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
     response = problem(
-        request, status=503, title="Service busy", slug="busy",
+        request,
+        status=503,
+        title="Service busy",
+        slug="busy",
         detail="The database is busy or unreachable; retry in a moment.",
     )
     response.headers["Retry-After"] = "1"
@@ -108,9 +119,12 @@ def _operational(request: Request, exc: OperationalError) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
-        request, status=500, title="Internal error", slug="internal",
+        request,
+        status=500,
+        title="Internal error",
+        slug="internal",
         detail="Something went wrong on our side; the change was not saved. Retry, or report this.",
     )
 

@@ -40,6 +40,4 @@ class Principal:
             raise Forbidden(f"Only admins can {action}.")
 
 
-SYSTEM = Principal(
-    user_id=None, role=Role.admin, name="supportops", scopes=frozenset(Scope), is_system=True
-)
+SYSTEM = Principal(user_id=None, role=Role.admin, name="supportops", scopes=frozenset(Scope), is_system=True)

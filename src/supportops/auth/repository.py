@@ -19,7 +19,12 @@ def get_user_by_email(session: Session, email: str) -> User | None:
 
 
 def list_users(
-    session: Session, *, after_id: int | None, limit: int, role: str | None, organization_id: int | None
+    session: Session,
+    *,
+    after_id: int | None,
+    limit: int,
+    role: str | None,
+    organization_id: int | None,
 ) -> list[User]:
     stmt = select(User).order_by(User.id).limit(limit)
     if after_id is not None:

@@ -61,7 +61,9 @@ def _user_reads(users: list[User], groups: dict[int, list[int]]) -> list[UserRea
 
 
 def _group_reads(groups: list[Group], members: dict[int, list[int]]) -> list[GroupRead]:
-    return [GroupRead.model_validate(g).model_copy(update={"member_ids": members.get(g.id, [])}) for g in groups]
+    return [
+        GroupRead.model_validate(g).model_copy(update={"member_ids": members.get(g.id, [])}) for g in groups
+    ]
 
 
 @router.get("/users/me", tags=["users"])
@@ -83,7 +85,11 @@ def list_users(
 ) -> UserPage:
     with ctx.read() as session:
         users = service.list_users(
-            session, actor=ctx.principal, after_id=_after(cursor), limit=limit + 1, role=role,
+            session,
+            actor=ctx.principal,
+            after_id=_after(cursor),
+            limit=limit + 1,
+            role=role,
             organization_id=organization_id,
         )
         page = users[:limit]
@@ -115,7 +121,9 @@ def update_user(user_id: Id, data: UserUpdate, ctx: CurrentCtx) -> UserRead:
 @router.get("/organizations", tags=["organizations"])
 def list_organizations(ctx: CurrentCtx, cursor: str | None = None, limit: Limit = 50) -> OrganizationPage:
     with ctx.read() as session:
-        orgs = service.list_organizations(session, actor=ctx.principal, after_id=_after(cursor), limit=limit + 1)
+        orgs = service.list_organizations(
+            session, actor=ctx.principal, after_id=_after(cursor), limit=limit + 1
+        )
         return OrganizationPage(
             items=[OrganizationRead.model_validate(o) for o in orgs[:limit]],
             next_cursor=_next([o.id for o in orgs], limit),
@@ -187,7 +195,9 @@ def list_tokens(
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["tokens"])
 def create_token(
-    data: TokenCreate, ctx: CurrentCtx, user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None
+    data: TokenCreate,
+    ctx: CurrentCtx,
+    user_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> TokenCreated:
     """Create a token for yourself (or, as admin, for ``user_id``). The secret is returned once."""
     with ctx.write() as session:

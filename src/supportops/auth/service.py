@@ -26,7 +26,7 @@ from supportops.auth.schemas import (
 )
 from supportops.kit.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
-TOKEN_PREFIX = "so"
+TOKEN_PREFIX = "so"  # noqa: S105 - a label, not a secret
 SESSION_PREFIX = "sos"
 
 
@@ -36,7 +36,8 @@ SESSION_PREFIX = "sos"
 def principal_for(session: Session, user: User, *, scopes: Sequence[str] | None = None) -> Principal:
     role = Role(user.role)
     allowed = ROLE_SCOPES[role]
-    granted = allowed if scopes is None else allowed & {Scope(s) for s in scopes if s in Scope}
+    known = {s.value for s in Scope}
+    granted = allowed if scopes is None else allowed & {Scope(s) for s in scopes if s in known}
     shares = False
     if user.organization_id is not None:
         org = repository.get_organization(session, user.organization_id)

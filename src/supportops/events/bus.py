@@ -25,7 +25,9 @@ Handler = Callable[[Session, Any], None]
 _handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
 
 
-def subscribe(event_type: type[E]) -> Callable[[Callable[[Session, E], None]], Callable[[Session, E], None]]:
+def subscribe(
+    event_type: type[E],
+) -> Callable[[Callable[[Session, E], None]], Callable[[Session, E], None]]:
     def register(handler: Callable[[Session, E], None]) -> Callable[[Session, E], None]:
         if handler not in _handlers[event_type]:
             _handlers[event_type].append(handler)
@@ -36,7 +38,7 @@ def subscribe(event_type: type[E]) -> Callable[[Callable[[Session, E], None]], C
 
 def publish(session: Session, event: DomainEvent) -> None:
     for event_type in type(event).__mro__:
-        for handler in _handlers.get(event_type, ()):  # type: ignore[call-overload]
+        for handler in _handlers.get(event_type, ()):
             handler(session, event)
 
 

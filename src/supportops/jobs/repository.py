@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert as insert_stmt
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -46,14 +47,16 @@ def insert(
         "created_at": now,
     }
     if dedupe_key is None:
-        session.execute(Job.__table__.insert().values(**values))
+        session.execute(insert_stmt(Job).values(**values))
         return
     dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Job.__table__).values(**values)
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Job).values(**values)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
 
-def claim(session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int) -> list[ClaimedJob]:
+def claim(
+    session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int
+) -> list[ClaimedJob]:
     due = (
         select(Job.id)
         .where(Job.status == JobStatus.queued, Job.run_at <= now)
@@ -89,7 +92,13 @@ def mark_done(session: Session, *, job_id: int, worker: str, now: datetime) -> b
 
 
 def mark_failed(
-    session: Session, *, job_id: int, worker: str, error: str, retry_at: datetime | None, now: datetime
+    session: Session,
+    *,
+    job_id: int,
+    worker: str,
+    error: str,
+    retry_at: datetime | None,
+    now: datetime,
 ) -> None:
     values: dict[str, Any] = {"last_error": error[:4000], "locked_by": None, "locked_until": None}
     if retry_at is None:

@@ -88,9 +88,7 @@ def run_due(db: Database, *, clock: Clock, worker: str, limit: int = 50) -> RunR
     now = clock.now()
     with db.unit_of_work() as session:
         repository.release_expired(session, now=now)
-        claimed = repository.claim(
-            session, worker=worker, now=now, lease_until=now + LEASE, limit=limit
-        )
+        claimed = repository.claim(session, worker=worker, now=now, lease_until=now + LEASE, limit=limit)
     done = failed = lost = 0
     for job in claimed:
         fn = _registry.get(job.kind)
@@ -110,7 +108,12 @@ def run_due(db: Database, *, clock: Clock, worker: str, limit: int = 50) -> RunR
             error = "".join(traceback.format_exception_only(exc)).strip()
             with db.unit_of_work() as session:
                 repository.mark_failed(
-                    session, job_id=job.id, worker=worker, error=error, retry_at=retry_at, now=clock.now()
+                    session,
+                    job_id=job.id,
+                    worker=worker,
+                    error=error,
+                    retry_at=retry_at,
+                    now=clock.now(),
                 )
     return RunReport(done=done, failed=failed, lost=lost)
 

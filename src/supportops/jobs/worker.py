@@ -8,7 +8,7 @@ import socket
 import threading
 
 from supportops.db.session import Database
-from supportops.jobs.service import run_due, next_due
+from supportops.jobs.service import next_due, run_due
 from supportops.kit.clock import Clock
 
 log = logging.getLogger(__name__)

@@ -87,7 +87,12 @@ def on_time(c: Counters, *, seconds: int) -> Counters:
 def apply(c: Counters, event: LoggedEvent) -> Counters:
     data = event.data or {}
     if event.kind == "message":
-        return on_message(c, at=event.at, public=bool(data.get("public")), author_kind=str(data.get("author_kind")))
+        return on_message(
+            c,
+            at=event.at,
+            public=bool(data.get("public")),
+            author_kind=str(data.get("author_kind")),
+        )
     if event.kind == "time":
         return on_time(c, seconds=int(data.get("seconds", 0)))
     if event.kind == "created":

@@ -15,12 +15,12 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.new: frozenset({S.triaged, S.assigned, S.in_progress, S.pending, S.on_hold, S.escalated, S.resolved}),
     S.triaged: frozenset({S.assigned, S.in_progress, S.pending, S.on_hold, S.escalated, S.resolved}),
     S.assigned: frozenset({S.triaged, S.in_progress, S.pending, S.on_hold, S.escalated, S.resolved}),
-    S.in_progress: frozenset({S.assigned, S.pending, S.on_hold, S.escalated, S.resolved}),
+    S.in_progress: frozenset({S.triaged, S.assigned, S.pending, S.on_hold, S.escalated, S.resolved}),
     S.pending: frozenset({S.triaged, S.assigned, S.in_progress, S.on_hold, S.escalated, S.resolved}),
     S.on_hold: frozenset({S.triaged, S.assigned, S.in_progress, S.pending, S.escalated, S.resolved}),
     S.escalated: frozenset({S.engineering, S.assigned, S.in_progress, S.pending, S.on_hold, S.resolved}),
     S.engineering: frozenset({S.escalated, S.assigned, S.in_progress, S.pending, S.on_hold, S.resolved}),
-    S.resolved: frozenset({S.assigned, S.in_progress, S.closed}),
+    S.resolved: frozenset({S.triaged, S.assigned, S.in_progress, S.closed}),
     S.closed: frozenset(),
 }
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, text, true
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from supportops.auth.principal import Principal
@@ -60,7 +60,7 @@ def search_terms(q: str) -> list[str]:
 def _full_text(session: Session, terms: list[str]) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{t}:*" for t in terms)
-        return text("tickets.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+        return literal_column("tickets.search_vector").op("@@")(func.to_tsquery("simple", query))
     match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
     return Ticket.id.in_(
         text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :fts").bindparams(fts=match)
@@ -68,10 +68,15 @@ def _full_text(session: Session, terms: list[str]) -> ColumnElement[bool]:
 
 
 def list_page(
-    session: Session, *, principal: Principal, filters: TicketFilter, before_id: int | None, limit: int
+    session: Session,
+    *,
+    principal: Principal,
+    filters: TicketFilter,
+    before_id: int | None,
+    limit: int,
 ) -> list[Ticket]:
     """Newest first, keyset-paginated on id; fetches ``limit`` rows."""
-    stmt: Select[tuple[Ticket]] = select(Ticket).where(readable(principal))
+    stmt = select(Ticket).where(readable(principal))
     if filters.status:
         stmt = stmt.where(Ticket.status.in_(filters.status))
     if filters.priority:

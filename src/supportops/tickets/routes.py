@@ -40,7 +40,6 @@ OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
 
-
 def parse_if_match(value: str | None) -> int | None:
     """The version an If-Match header names; None for no header or ``*``."""
     if value is None or value.strip() == "*":
@@ -60,7 +59,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
     with ctx.write() as session:
-        ticket = service.create_ticket(session, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings)
+        ticket = service.create_ticket(
+            session, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings
+        )
         read = service.to_read(ticket)
     response.headers["ETag"] = f'"{read.version}"'
     response.headers["Location"] = f"/api/v1/tickets/{read.id}"
@@ -110,15 +111,24 @@ def get_ticket(ticket_id: TicketId, ctx: CurrentCtx, response: Response) -> Tick
 
 @router.patch("/{ticket_id}")
 def update_ticket(
-    ticket_id: TicketId, data: TicketUpdate, ctx: CurrentCtx, response: Response, if_match: IfMatch = None
+    ticket_id: TicketId,
+    data: TicketUpdate,
+    ctx: CurrentCtx,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TicketRead:
     """Change fields. Send the ETag you read as If-Match: a stale version gets 412."""
     expected = parse_if_match(if_match)
     with ctx.write() as session:
         ticket = service.get_ticket(session, actor=ctx.principal, ticket_id=ticket_id, for_update=True)
         service.update_ticket(
-            session, actor=ctx.principal, ticket=ticket, data=data, now=ctx.now,
-            expected_version=expected, settings=ctx.settings,
+            session,
+            actor=ctx.principal,
+            ticket=ticket,
+            data=data,
+            now=ctx.now,
+            expected_version=expected,
+            settings=ctx.settings,
         )
         read = service.to_read(ticket)
     response.headers["ETag"] = f'"{read.version}"'
@@ -127,15 +137,24 @@ def update_ticket(
 
 @router.post("/{ticket_id}/transitions")
 def transition(
-    ticket_id: TicketId, data: TransitionCreate, ctx: CurrentCtx, response: Response, if_match: IfMatch = None
+    ticket_id: TicketId,
+    data: TransitionCreate,
+    ctx: CurrentCtx,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TicketRead:
     """Move the ticket to another status; an illegal move gets 409 naming the allowed ones."""
     expected = parse_if_match(if_match)
     with ctx.write() as session:
         ticket = service.get_ticket(session, actor=ctx.principal, ticket_id=ticket_id, for_update=True)
         service.transition(
-            session, actor=ctx.principal, ticket=ticket, to=data.to, now=ctx.now,
-            expected_version=expected, settings=ctx.settings,
+            session,
+            actor=ctx.principal,
+            ticket=ticket,
+            to=data.to,
+            now=ctx.now,
+            expected_version=expected,
+            settings=ctx.settings,
         )
         read = service.to_read(ticket)
     response.headers["ETag"] = f'"{read.version}"'
@@ -144,13 +163,17 @@ def transition(
 
 @router.get("/{ticket_id}/messages")
 def list_messages(
-    ticket_id: TicketId, ctx: CurrentCtx, cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ticket_id: TicketId,
+    ctx: CurrentCtx,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 50,
 ) -> MessagePage:
     with ctx.read() as session:
         ticket = service.get_ticket(session, actor=ctx.principal, ticket_id=ticket_id)
         page = service.list_messages(session, actor=ctx.principal, ticket=ticket, cursor=cursor, limit=limit)
-        return MessagePage(items=[MessageRead.model_validate(m) for m in page.items], next_cursor=page.next_cursor)
+        return MessagePage(
+            items=[MessageRead.model_validate(m) for m in page.items], next_cursor=page.next_cursor
+        )
 
 
 @router.post("/{ticket_id}/messages", status_code=status.HTTP_201_CREATED)
@@ -159,7 +182,12 @@ def post_message(ticket_id: TicketId, data: MessageCreate, ctx: CurrentCtx) -> M
     with ctx.write() as session:
         ticket = service.get_ticket(session, actor=ctx.principal, ticket_id=ticket_id, for_update=True)
         message, landed, follow_up = service.add_message(
-            session, actor=ctx.principal, ticket=ticket, data=data, now=ctx.now, settings=ctx.settings
+            session,
+            actor=ctx.principal,
+            ticket=ticket,
+            data=data,
+            now=ctx.now,
+            settings=ctx.settings,
         )
         return MessagePosted(
             message=MessageRead.model_validate(message),
@@ -170,7 +198,9 @@ def post_message(ticket_id: TicketId, data: MessageCreate, ctx: CurrentCtx) -> M
 
 @router.get("/{ticket_id}/timeline")
 def timeline(
-    ticket_id: TicketId, ctx: CurrentCtx, cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ticket_id: TicketId,
+    ctx: CurrentCtx,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 100,
 ) -> TimelinePage:
     """Every event in order, with messages inline. Customers see public entries only."""
@@ -182,12 +212,21 @@ def timeline(
         items: list[TimelineEvent | TimelineMessage] = []
         for event, message in entries:
             if message is not None:
-                items.append(TimelineMessage(id=event.id, at=event.at, message=MessageRead.model_validate(message)))
+                items.append(
+                    TimelineMessage(id=event.id, at=event.at, message=MessageRead.model_validate(message))
+                )
             else:
-                items.append(TimelineEvent(
-                    id=event.id, at=event.at, actor_id=event.actor_id, kind=event.kind,
-                    field=event.field, old_value=event.old_value, new_value=event.new_value,
-                ))
+                items.append(
+                    TimelineEvent(
+                        id=event.id,
+                        at=event.at,
+                        actor_id=event.actor_id,
+                        kind=event.kind,
+                        field=event.field,
+                        old_value=event.old_value,
+                        new_value=event.new_value,
+                    )
+                )
         return TimelinePage(items=items, next_cursor=next_cursor)
 
 

@@ -12,7 +12,7 @@ _NO_EXTRA = ConfigDict(extra="forbid")
 
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 FieldValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
-Priority = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^P[0-5]$")]
+Priority = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[Pp][0-5]$")]
 
 
 def _custom_fields(value: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -20,7 +20,12 @@ from supportops.kit.pagination import Page, decode_cursor, encode_cursor
 from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import DEFAULT_PRIORITY, PRIORITIES, AuthorKind, Status
 from supportops.tickets.errors import StaleTicket, TicketNotFound
-from supportops.tickets.events import MessagePosted, TicketChanged, TicketCreated, TicketStatusChanged
+from supportops.tickets.events import (
+    MessagePosted,
+    TicketChanged,
+    TicketCreated,
+    TicketStatusChanged,
+)
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 from supportops.tickets.repository import TicketFilter
 from supportops.tickets.schemas import (
@@ -156,7 +161,13 @@ def _log(
 
 
 def _set_status(
-    session: Session, ticket: Ticket, target: Status, *, actor: Principal, now: datetime, settings: Settings
+    session: Session,
+    ticket: Ticket,
+    target: Status,
+    *,
+    actor: Principal,
+    now: datetime,
+    settings: Settings,
 ) -> None:
     current = Status(ticket.status)
     problem = lifecycle.why_not(current, target, has_assignee=ticket.assignee_id is not None)
@@ -164,8 +175,17 @@ def _set_status(
         options = lifecycle.allowed(current, has_assignee=ticket.assignee_id is not None)
         raise IllegalTransition(problem, allowed=[o.value for o in options])
     ticket.status = target.value
-    _log(session, ticket, actor=actor, now=now, kind="change", field="status",
-         old=current.value, new=target.value, public=True)
+    _log(
+        session,
+        ticket,
+        actor=actor,
+        now=now,
+        kind="change",
+        field="status",
+        old=current.value,
+        new=target.value,
+        public=True,
+    )
     if target == Status.closed:
         ticket.closed_at = now
     if target == Status.resolved:
@@ -177,10 +197,17 @@ def _set_status(
             run_at=now + timedelta(days=settings.auto_close_days),
             dedupe_key=f"{AUTO_CLOSE_JOB}:{ticket.id}:{now.isoformat()}",
         )
-    publish(session, TicketStatusChanged(
-        ticket_id=ticket.id, at=now, actor_id=actor.user_id, old=current.value, new=target.value,
-        reopened=lifecycle.is_reopen(current, target),
-    ))
+    publish(
+        session,
+        TicketStatusChanged(
+            ticket_id=ticket.id,
+            at=now,
+            actor_id=actor.user_id,
+            old=current.value,
+            new=target.value,
+            reopened=lifecycle.is_reopen(current, target),
+        ),
+    )
 
 
 def _staff_user(session: Session, user_id: int, field: str) -> User:
@@ -285,14 +312,22 @@ def create_ticket(
     )
     session.add(ticket)
     session.flush()
-    _log(session, ticket, actor=actor, now=now, kind="created", public=True, data={
-        "channel": ticket.channel,
-        "priority": ticket.priority,
-        "assignee_id": ticket.assignee_id,
-        "group_id": ticket.group_id,
-        "group_tier": group_tier,
-        "follow_up_of_id": ticket.follow_up_of_id,
-    })
+    _log(
+        session,
+        ticket,
+        actor=actor,
+        now=now,
+        kind="created",
+        public=True,
+        data={
+            "channel": ticket.channel,
+            "priority": ticket.priority,
+            "assignee_id": ticket.assignee_id,
+            "group_id": ticket.group_id,
+            "group_tier": group_tier,
+            "follow_up_of_id": ticket.follow_up_of_id,
+        },
+    )
     publish(session, TicketCreated(ticket_id=ticket.id, at=now, follow_up_of_id=ticket.follow_up_of_id))
     if ticket.assignee_id is not None:
         _set_status(session, ticket, Status.assigned, actor=actor, now=now, settings=settings)
@@ -359,27 +394,56 @@ def update_ticket(
         old = getattr(ticket, name)
         if old != value:
             setattr(ticket, name, value)
-            _log(session, ticket, actor=actor, now=now, kind="change", field=name, old=old, new=value,
-                 public=name in ("subject", "priority"))
+            _log(
+                session,
+                ticket,
+                actor=actor,
+                now=now,
+                kind="change",
+                field=name,
+                old=old,
+                new=value,
+                public=name in ("subject", "priority"),
+            )
             changes[name] = (old, value)
 
     if "group_id" in fields and new_group != ticket.group_id:
         old_group = ticket.group_id
         ticket.group_id = new_group
-        _log(session, ticket, actor=actor, now=now, kind="change", field="group_id",
-             old=old_group, new=new_group, data={"group_tier": group_tier})
+        _log(
+            session,
+            ticket,
+            actor=actor,
+            now=now,
+            kind="change",
+            field="group_id",
+            old=old_group,
+            new=new_group,
+            data={"group_tier": group_tier},
+        )
         changes["group_id"] = (old_group, new_group)
     if "assignee_id" in fields and new_assignee != ticket.assignee_id:
         old_assignee = ticket.assignee_id
         ticket.assignee_id = new_assignee
-        _log(session, ticket, actor=actor, now=now, kind="change", field="assignee_id",
-             old=old_assignee, new=new_assignee)
+        _log(
+            session,
+            ticket,
+            actor=actor,
+            now=now,
+            kind="change",
+            field="assignee_id",
+            old=old_assignee,
+            new=new_assignee,
+        )
         changes["assignee_id"] = (old_assignee, new_assignee)
         move = lifecycle.after_assignment(Status(ticket.status), has_assignee=new_assignee is not None)
         if move is not None:
             _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
     if changes:
-        publish(session, TicketChanged(ticket_id=ticket.id, at=now, actor_id=actor.user_id, changes=changes))
+        publish(
+            session,
+            TicketChanged(ticket_id=ticket.id, at=now, actor_id=actor.user_id, changes=changes),
+        )
     session.flush()
     return ticket
 
@@ -461,8 +525,16 @@ def add_message(
     )
     session.add(message)
     session.flush()
-    _log(session, ticket, actor=actor, now=now, kind="message", new=message.id, public=data.public,
-         data={"public": data.public, "author_kind": kind.value})
+    _log(
+        session,
+        ticket,
+        actor=actor,
+        now=now,
+        kind="message",
+        new=message.id,
+        public=data.public,
+        data={"public": data.public, "author_kind": kind.value},
+    )
 
     current = Status(ticket.status)
     if data.public and kind == AuthorKind.customer:
@@ -472,16 +544,31 @@ def add_message(
     elif data.public and kind == AuthorKind.agent:
         if ticket.assignee_id is None and actor.user_id is not None and _may_take(session, actor, ticket):
             ticket.assignee_id = actor.user_id
-            _log(session, ticket, actor=actor, now=now, kind="change", field="assignee_id",
-                 old=None, new=actor.user_id)
+            _log(
+                session,
+                ticket,
+                actor=actor,
+                now=now,
+                kind="change",
+                field="assignee_id",
+                old=None,
+                new=actor.user_id,
+            )
         move = lifecycle.after_agent_reply(current) if ticket.assignee_id is not None else None
         if move is not None and data.status is None:
             _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
     if data.status is not None and data.status != Status(ticket.status):
         _set_status(session, ticket, data.status, actor=actor, now=now, settings=settings)
-    publish(session, MessagePosted(
-        ticket_id=ticket.id, message_id=message.id, at=now, public=data.public, author_kind=kind.value
-    ))
+    publish(
+        session,
+        MessagePosted(
+            ticket_id=ticket.id,
+            message_id=message.id,
+            at=now,
+            public=data.public,
+            author_kind=kind.value,
+        ),
+    )
     session.flush()
     return message, ticket, follow_up
 
@@ -510,8 +597,15 @@ def log_time(
     )
     session.add(entry)
     session.flush()
-    _log(session, ticket, actor=actor, now=now, kind="time", new=entry.id,
-         data={"seconds": data.seconds, "agent_id": actor.user_id})
+    _log(
+        session,
+        ticket,
+        actor=actor,
+        now=now,
+        kind="time",
+        new=entry.id,
+        data={"seconds": data.seconds, "agent_id": actor.user_id},
+    )
     session.flush()
     return entry
 

@@ -1,0 +1,1 @@
+"""The ``supportops`` command line."""

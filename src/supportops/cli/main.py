@@ -1,0 +1,223 @@
+"""``supportops``: serve, work, migrate, manage users and tokens, load demo data."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from supportops.auth import service as accounts
+from supportops.auth.enums import Role, Scope
+from supportops.auth.schemas import TokenCreate, UserCreate
+from supportops.config import get_settings
+from supportops.db import migrate
+from supportops.db.session import Database
+from supportops.kit.clock import SystemClock
+from supportops.kit.errors import SupportOpsError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+users_app = typer.Typer(no_args_is_help=True, help="Users.")
+tokens_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(demo_app, name="demo")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _database() -> Database:
+    return Database.from_url(get_settings().database_url)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return f"{field}: {first['msg']}"
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    migrate.upgrade(get_settings().database_url)
+    typer.echo("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations disagree (on a scratch SQLite database)."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'check.db'}"
+        migrate.upgrade(url)
+        migrate.check(url)
+    typer.echo("migrations match the models")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[Role, typer.Option(help="customer, agent, lead or admin.")] = Role.agent,
+    password: Annotated[
+        str | None, typer.Option(help="Password; omit for token-only or email-only users.")
+    ] = None,
+    organization_id: Annotated[int | None, typer.Option()] = None,
+    group_id: Annotated[list[int] | None, typer.Option(help="Repeat for several groups.")] = None,
+) -> None:
+    """Create a user."""
+    clock = SystemClock()
+    try:
+        data = UserCreate(
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            organization_id=organization_id,
+            group_ids=group_id or [],
+        )
+        with _database().unit_of_work() as session:
+            user = accounts.create_user_unchecked(session, data=data, now=clock.now())
+            typer.echo(f"created {user.role} {user.email} (id {user.id})")
+    except ValidationError as exc:
+        raise _fail(_validation_message(exc)) from None
+    except SupportOpsError as exc:
+        raise _fail(exc.detail) from None
+
+
+@tokens_app.command("create")
+def tokens_create(
+    email: Annotated[str, typer.Option(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    scope: Annotated[
+        list[Scope] | None, typer.Option(help="Repeat for several; default: all the role allows.")
+    ] = None,
+) -> None:
+    """Create an API token and print its secret (shown only this once) as the last line."""
+    clock = SystemClock()
+    try:
+        with _database().unit_of_work() as session:
+            user = accounts.find_user_by_email(session, email)
+            if user is None:
+                raise _fail(f"no user with email {email}")
+            issued = accounts.issue_token(
+                session, user=user, data=TokenCreate(name=name, scopes=scope), now=clock.now()
+            )
+            typer.echo(
+                f"token {issued.token.id} for {user.email}, scopes {', '.join(issued.token.scopes)}:",
+                err=True,
+            )
+            typer.echo(issued.secret)
+    except ValidationError as exc:
+        raise _fail(_validation_message(exc)) from None
+    except SupportOpsError as exc:
+        raise _fail(exc.detail) from None
+
+
+@demo_app.command("load")
+def demo_load(
+    tickets: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many tickets.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
+) -> None:
+    """Load the deterministic demo data set (organizations, agents, tickets with history)."""
+    from supportops.demo.generator import load
+
+    db = _database()
+    step = max(tickets // 20, 1000)
+
+    def progress(done: int) -> None:
+        if done % step < 1 or done == tickets:
+            typer.echo(f"  {done:,} / {tickets:,} tickets", err=True)
+
+    summary = load(db, tickets=tickets, seed=seed, progress=progress)
+    typer.echo(
+        f"loaded {summary.tickets:,} tickets, {summary.messages:,} messages, {summary.events:,} events, "
+        f"{summary.customers:,} customers, {summary.agents} agents in {summary.seconds:.1f}s"
+    )
+
+
+def _print_logins() -> None:
+    from supportops.demo.generator import DEMO_LOGINS
+
+    typer.echo("\nDemo logins (password after the email):")
+    for login in DEMO_LOGINS:
+        typer.echo(f"  {login.role:<9} {login.email:<32} {login.password}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="HTTP worker processes.")] = 1,
+    worker: Annotated[bool, typer.Option(help="Run the job worker inside the server.")] = True,
+) -> None:
+    """Serve the API and the web UI."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    if not worker:
+        os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
+    uvicorn.run(
+        "supportops.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command("worker")
+def run_worker() -> None:
+    """Run the durable job worker until interrupted (run several for more throughput)."""
+    from supportops import registry
+    from supportops.jobs.worker import Worker
+
+    assert registry.LOADED
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    w = Worker(_database(), clock=SystemClock(), poll_seconds=settings.worker_poll_seconds)
+    signal.signal(signal.SIGTERM, lambda *_: w.stop())
+    try:
+        w.run()
+    except KeyboardInterrupt:
+        w.stop()
+
+
+@app.command("run")
+def run(
+    demo_tickets: Annotated[
+        int, typer.Option(min=0, help="Demo tickets to load into an empty database.")
+    ] = 2000,
+) -> None:
+    """Migrate, load the demo data into an empty database, print the demo logins, and serve."""
+    from supportops.demo.generator import is_empty
+
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    if demo_tickets and is_empty(_database()):
+        typer.echo("empty database: loading demo data…")
+        demo_load(tickets=demo_tickets, seed=7)
+    _print_logins()
+    typer.echo(f"\nsupportops is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
+    typer.echo(f"API docs: http://{settings.host}:{settings.port}/api/v1/docs")
+    sys.stdout.flush()
+    serve(host=None, port=None, workers=1, worker=True)
+
+
+if __name__ == "__main__":
+    app()
