@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -192,7 +192,7 @@ def group_ids_of_users(session: Session, user_ids: Sequence[int]) -> dict[int, l
     return repository.group_ids_of_users(session, user_ids)
 
 
-def users_by_id(session: Session, ids: Sequence[int]) -> dict[int, User]:
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
     return repository.get_users(session, ids)
 
 

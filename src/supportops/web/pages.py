@@ -1,5 +1,562 @@
-from fastapi import FastAPI
+"""Web pages. Forms post back to the server; every unsafe request carries the session's CSRF token."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from supportops.auth import service as accounts
+from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
+from supportops.auth.principal import Principal
+from supportops.kit.errors import SupportOpsError, Unauthenticated
+from supportops.tickets import service as tickets
+from supportops.tickets.enums import PRIORITIES, Channel, Status
+from supportops.tickets.repository import TicketFilter
+from supportops.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+LOGIN_CSRF_COOKIE = "supportops_login_csrf"
+State = Annotated[AppState, Depends(app_state)]
+TicketId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+QUEUES: dict[str, tuple[str, dict[str, Any]]] = {
+    "mine": ("Assigned to me", {}),
+    "unassigned": ("Unassigned", {"unassigned": True}),
+    "open": ("All open", {"status": [s.value for s in Status if s not in (Status.resolved, Status.closed)]}),
+    "pending": ("Waiting on customer", {"status": [Status.pending.value]}),
+    "resolved": ("Resolved", {"status": [Status.resolved.value]}),
+    "all": ("All tickets", {}),
+}
+
+
+class WebIdentity:
+    def __init__(self, principal: Principal, csrf_token: str) -> None:
+        self.principal = principal
+        self.csrf_token = csrf_token
+
+
+def _identity(request: Request, state: AppState) -> WebIdentity | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with state.db.unit_of_work(write=False) as session:
+        try:
+            found = accounts.authenticate_session(session, secret=cookie, now=state.clock.now())
+        except Unauthenticated:
+            return None
+    return WebIdentity(found.principal, found.csrf_token)
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _check_csrf(identity: WebIdentity, sent: str) -> None:
+    if not hmac.compare_digest(sent, identity.csrf_token):
+        raise _CsrfFailed
+
+
+class _CsrfFailed(Exception):
+    pass
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+@contextmanager
+def _write(state: AppState) -> Iterator[Session]:
+    with state.db.unit_of_work(write=True) as session:
+        yield session
+
+
+def _field_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "form"
+        errors.setdefault(field, str(err["msg"]))
+    return errors
+
+
+# --- login ------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, state: State) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/agent" if identity.principal.is_staff else "/portal", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(
+        request, "login.html", title="Sign in", csrf_token=token, next=_safe_next(next), errors={}
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
+    return response
+
+
+def _safe_next(value: str) -> str:
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    state: State,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return render(
+            request,
+            "login.html",
+            403,
+            title="Sign in",
+            csrf_token=expected,
+            next=_safe_next(next),
+            email=email,
+            errors={"form": "The form expired; please sign in again."},
+        )
+    try:
+        with _write(state) as session:
+            issued = accounts.login(
+                session,
+                email=email,
+                password=password,
+                now=state.clock.now(),
+                lifetime=timedelta(days=state.settings.session_days),
+            )
+    except Unauthenticated as exc:
+        return render(
+            request,
+            "login.html",
+            401,
+            title="Sign in",
+            csrf_token=expected,
+            next=_safe_next(next),
+            email=email,
+            errors={"password": exc.detail},
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        issued.secret,
+        httponly=True,
+        samesite="lax",
+        secure=state.settings.secure_cookies,
+        max_age=state.settings.session_days * 86400,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, state: State, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    identity = _identity(request, state)
+    if identity is not None:
+        _check_csrf(identity, csrf_token)
+        with _write(state) as session:
+            accounts.logout(session, secret=request.cookies[SESSION_COOKIE])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# --- agent workspace --------------------------------------------------------------------------
+
+
+@router.get("/agent", response_class=HTMLResponse)
+def agent_queue(
+    request: Request, state: State, queue: str = "mine", cursor: str | None = None, q: str | None = None
+) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    if not identity.principal.is_staff:
+        return RedirectResponse("/portal", status_code=303)
+    label, spec = QUEUES.get(queue, QUEUES["mine"])
+    queue = queue if queue in QUEUES else "mine"
+    filters = TicketFilter(
+        status=spec.get("status", ()),
+        unassigned=spec.get("unassigned", False),
+        assignee_id=identity.principal.user_id if queue == "mine" else None,
+        q=(q or None) and q[:200],
+    )
+    if queue == "mine":
+        filters = TicketFilter(
+            status=QUEUES["open"][1]["status"], assignee_id=identity.principal.user_id, q=filters.q
+        )
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            page = tickets.list_tickets(
+                session, actor=identity.principal, filters=filters, cursor=cursor, limit=50
+            )
+            rows = [tickets.to_read(t) for t in page.items]
+            people = accounts.users_by_id(
+                session, {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
+            )
+    except SupportOpsError as exc:
+        return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
+    return render(
+        request,
+        "agent_queue.html",
+        title=label,
+        identity=identity,
+        queues=QUEUES,
+        queue=queue,
+        rows=rows,
+        people=people,
+        next_cursor=page.next_cursor,
+        q=q or "",
+    )
+
+
+def _ticket_context(session: Session, identity: WebIdentity, ticket_id: int) -> dict[str, Any]:
+    ticket = tickets.get_ticket(session, actor=identity.principal, ticket_id=ticket_id)
+    entries, _ = tickets.timeline(session, actor=identity.principal, ticket=ticket, cursor=None, limit=200)
+    user_ids = {ticket.requester_id} | {e.actor_id for e, _ in entries if e.actor_id}
+    if ticket.assignee_id:
+        user_ids.add(ticket.assignee_id)
+    return {
+        "ticket": tickets.to_read(ticket),
+        "entries": entries,
+        "people": accounts.users_by_id(session, list(user_ids)),
+    }
+
+
+@router.get("/agent/tickets/{ticket_id}", response_class=HTMLResponse)
+def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    if not identity.principal.is_staff:
+        return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            context = _ticket_context(session, identity, ticket_id)
+            groups = accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
+            members = accounts.member_ids_of_groups(session, [g.id for g in groups])
+            agents = accounts.users_by_id(session, sorted({m for ms in members.values() for m in ms}))
+    except SupportOpsError as exc:
+        return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
+    return render(
+        request,
+        "agent_ticket.html",
+        title=f"#{ticket_id} {context['ticket'].subject}",
+        identity=identity,
+        groups=groups,
+        agents=agents,
+        priorities=PRIORITIES[state.settings.priority_scheme],
+        errors={},
+        **context,
+    )
+
+
+@router.post("/agent/tickets/{ticket_id}/reply")
+def agent_reply(
+    request: Request,
+    state: State,
+    ticket_id: TicketId,
+    body: Annotated[str, Form(max_length=100_000)] = "",
+    visibility: Annotated[str, Form()] = "public",
+    status: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    return _post_message(
+        request,
+        state,
+        ticket_id,
+        body=body,
+        public=visibility != "internal",
+        status=status or None,
+        csrf_token=csrf_token,
+        back="/agent/tickets/",
+    )
+
+
+@router.post("/agent/tickets/{ticket_id}/update")
+def agent_update(
+    request: Request,
+    state: State,
+    ticket_id: TicketId,
+    priority: Annotated[str, Form()] = "",
+    status: Annotated[str, Form()] = "",
+    assignee_id: Annotated[str, Form()] = "",
+    group_id: Annotated[str, Form()] = "",
+    version: Annotated[int, Form()] = 0,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    back = f"/agent/tickets/{ticket_id}"
+    try:
+        _check_csrf(identity, csrf_token)
+        data = TicketUpdate.model_validate(
+            {
+                "priority": priority or None,
+                "assignee_id": int(assignee_id) if assignee_id.isdigit() else None,
+                "group_id": int(group_id) if group_id.isdigit() else None,
+            }
+        )
+        with _write(state) as session:
+            ticket = tickets.get_ticket(
+                session, actor=identity.principal, ticket_id=ticket_id, for_update=True
+            )
+            tickets.update_ticket(
+                session,
+                actor=identity.principal,
+                ticket=ticket,
+                data=data,
+                now=state.clock.now(),
+                expected_version=version or None,
+                settings=state.settings,
+            )
+            if status and status != ticket.status:
+                tickets.transition(
+                    session,
+                    actor=identity.principal,
+                    ticket=ticket,
+                    to=Status(status),
+                    now=state.clock.now(),
+                    settings=state.settings,
+                )
+    except (SupportOpsError, ValidationError, ValueError, _CsrfFailed) as exc:
+        return _flash_error(request, state, identity, ticket_id, exc)
+    return RedirectResponse(back, status_code=303)
+
+
+def _flash_error(
+    request: Request, state: State, identity: WebIdentity, ticket_id: int, exc: Exception
+) -> Response:
+    if isinstance(exc, ValidationError):
+        errors = _field_errors(exc)
+    elif isinstance(exc, SupportOpsError):
+        errors = {str(exc.extra.get("field") or getattr(exc, "field", None) or "form"): exc.detail}
+    elif isinstance(exc, _CsrfFailed):
+        errors = {"form": "The form expired; reload the page and try again."}
+    else:
+        errors = {"form": str(exc)}
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            context = _ticket_context(session, identity, ticket_id)
+            groups = (
+                accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
+                if identity.principal.is_staff
+                else []
+            )
+            members = accounts.member_ids_of_groups(session, [g.id for g in groups])
+            agents = accounts.users_by_id(session, sorted({m for ms in members.values() for m in ms}))
+    except SupportOpsError as err:
+        return render(request, "error.html", err.status, title="Error", message=err.detail, identity=identity)
+    template = "agent_ticket.html" if identity.principal.is_staff else "portal_ticket.html"
+    return render(
+        request,
+        template,
+        422,
+        title=f"#{ticket_id}",
+        identity=identity,
+        groups=groups,
+        agents=agents,
+        priorities=PRIORITIES[state.settings.priority_scheme],
+        errors=errors,
+        **context,
+    )
+
+
+def _post_message(
+    request: Request,
+    state: AppState,
+    ticket_id: int,
+    *,
+    body: str,
+    public: bool,
+    status: str | None,
+    csrf_token: str,
+    back: str,
+) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    try:
+        _check_csrf(identity, csrf_token)
+        data = MessageCreate.model_validate({"body": body, "public": public, "status": status})
+        with _write(state) as session:
+            ticket = tickets.get_ticket(
+                session, actor=identity.principal, ticket_id=ticket_id, for_update=True
+            )
+            _, landed, _ = tickets.add_message(
+                session,
+                actor=identity.principal,
+                ticket=ticket,
+                data=data,
+                now=state.clock.now(),
+                settings=state.settings,
+            )
+            landed_id = landed.id
+    except (SupportOpsError, ValidationError, _CsrfFailed) as exc:
+        return _flash_error(request, state, identity, ticket_id, exc)
+    return RedirectResponse(f"{back}{landed_id}", status_code=303)
+
+
+# --- customer portal --------------------------------------------------------------------------
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def portal(request: Request, state: State, cursor: str | None = None) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            page = tickets.list_tickets(
+                session, actor=identity.principal, filters=TicketFilter(), cursor=cursor, limit=50
+            )
+            rows = [tickets.to_read(t) for t in page.items]
+    except SupportOpsError as exc:
+        return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
+    return render(
+        request,
+        "portal_list.html",
+        title="My tickets",
+        identity=identity,
+        rows=rows,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/portal/new", response_class=HTMLResponse)
+def portal_new(request: Request, state: State) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    return render(
+        request,
+        "portal_new.html",
+        title="New ticket",
+        identity=identity,
+        errors={},
+        form={},
+        channels=[c.value for c in Channel],
+    )
+
+
+@router.post("/portal/new", response_class=HTMLResponse)
+def portal_create(
+    request: Request,
+    state: State,
+    subject: Annotated[str, Form(max_length=1000)] = "",
+    description: Annotated[str, Form(max_length=100_000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    form = {"subject": subject, "description": description}
+    try:
+        _check_csrf(identity, csrf_token)
+        data = TicketCreate.model_validate({"subject": subject, "description": description, "channel": "web"})
+        with _write(state) as session:
+            ticket = tickets.create_ticket(
+                session, actor=identity.principal, data=data, now=state.clock.now(), settings=state.settings
+            )
+            ticket_id = ticket.id
+    except ValidationError as exc:
+        return render(
+            request,
+            "portal_new.html",
+            422,
+            title="New ticket",
+            identity=identity,
+            errors=_field_errors(exc),
+            form=form,
+        )
+    except (SupportOpsError, _CsrfFailed) as exc:
+        message = (
+            exc.detail if isinstance(exc, SupportOpsError) else "The form expired; reload and try again."
+        )
+        return render(
+            request,
+            "portal_new.html",
+            422,
+            title="New ticket",
+            identity=identity,
+            errors={"form": message},
+            form=form,
+        )
+    target = f"/agent/tickets/{ticket_id}" if identity.principal.is_staff else f"/portal/tickets/{ticket_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/portal/tickets/{ticket_id}", response_class=HTMLResponse)
+def portal_ticket(request: Request, state: State, ticket_id: TicketId) -> Response:
+    identity = _identity(request, state)
+    if identity is None:
+        return _to_login(request)
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            context = _ticket_context(session, identity, ticket_id)
+    except SupportOpsError as exc:
+        return render(
+            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
+        )
+    return render(
+        request, "portal_ticket.html", title=f"#{ticket_id}", identity=identity, errors={}, **context
+    )
+
+
+@router.post("/portal/tickets/{ticket_id}/reply")
+def portal_reply(
+    request: Request,
+    state: State,
+    ticket_id: TicketId,
+    body: Annotated[str, Form(max_length=100_000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    return _post_message(
+        request,
+        state,
+        ticket_id,
+        body=body,
+        public=True,
+        status=None,
+        csrf_token=csrf_token,
+        back="/portal/tickets/",
+    )
+
+
+@router.get("/healthz")
+def healthz(state: State) -> dict[str, str]:
+    from sqlalchemy import text
+
+    with state.db.unit_of_work(write=False) as session:
+        session.execute(text("SELECT 1"))
+    return {"status": "ok"}
 
 
 def mount(app: FastAPI) -> None:
-    pass
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

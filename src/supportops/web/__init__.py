@@ -1,0 +1,1 @@
+"""Server-rendered web UI: login, the agent workspace and the customer portal."""
