@@ -1,0 +1,165 @@
+"""No input causes a 500: arbitrary JSON bodies, query strings and headers against every write and
+list endpoint, on a database seeded with a small team and a ticket."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from supportops.app import create_app
+from supportops.config import Settings
+from supportops.db.session import Database
+from supportops.kit.clock import FrozenClock
+from tests.conftest import START
+from tests.factories import Team, make_team
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=300)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    max_leaves=12,
+)
+FIELDS = [
+    "subject",
+    "description",
+    "priority",
+    "severity",
+    "channel",
+    "category",
+    "tags",
+    "custom_fields",
+    "requester_id",
+    "requester_email",
+    "assignee_id",
+    "group_id",
+    "body",
+    "public",
+    "status",
+    "to",
+    "email",
+    "name",
+    "role",
+    "organization_id",
+    "password",
+    "timezone",
+    "group_ids",
+    "tier",
+    "member_ids",
+    "scopes",
+    "expires_at",
+    "seconds",
+    "started_at",
+    "shared_tickets",
+    "language",
+]
+bodies = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6) | json_values
+
+WRITES = [
+    ("post", "/api/v1/tickets"),
+    ("patch", "/api/v1/tickets/{id}"),
+    ("post", "/api/v1/tickets/{id}/transitions"),
+    ("post", "/api/v1/tickets/{id}/messages"),
+    ("post", "/api/v1/tickets/{id}/time"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{agent}"),
+    ("post", "/api/v1/groups"),
+    ("post", "/api/v1/organizations"),
+    ("post", "/api/v1/tokens"),
+]
+LIST_PARAMS = [
+    "status",
+    "priority",
+    "assignee_id",
+    "unassigned",
+    "group_id",
+    "requester_id",
+    "organization_id",
+    "updated_since",
+    "q",
+    "cursor",
+    "limit",
+]
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[TestClient, Team, int]]:
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+    shutil.copy(sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}")
+    clock = FrozenClock(START)
+    team = make_team(db, clock.now())
+    app = create_app(Settings(run_worker_in_serve=False), clock=clock, db=db, run_worker=False)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        ticket = client.post(
+            "/api/v1/tickets", json={"subject": "seed"}, headers=team.customer.headers
+        ).json()
+        yield client, team, ticket["id"]
+    db.engine.dispose()
+
+
+def _check(response: Any) -> None:
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(endpoint=st.sampled_from(WRITES), body=bodies, who=st.sampled_from(["admin", "agent", "customer"]))
+def test_arbitrary_bodies_never_cause_a_server_error(
+    fuzz_env: tuple[TestClient, Team, int], endpoint: tuple[str, str], body: Any, who: str
+) -> None:
+    client, team, ticket_id = fuzz_env
+    method, path = endpoint
+    url = path.format(id=ticket_id, agent=team.agent.id)
+    person = getattr(team, who)
+    try:
+        payload = json.dumps(body, allow_nan=True)
+    except (ValueError, OverflowError):
+        payload = "{}"
+    response = client.request(
+        method, url, content=payload, headers={**person.headers, "content-type": "application/json"}
+    )
+    _check(response)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    params=st.dictionaries(st.sampled_from(LIST_PARAMS), st.text(max_size=60), max_size=5),
+    if_match=st.one_of(st.none(), st.text(max_size=30)),
+    path=st.sampled_from(
+        [
+            "/api/v1/tickets",
+            "/api/v1/users",
+            "/api/v1/groups",
+            "/api/v1/organizations",
+            "/api/v1/tickets/{id}/timeline",
+            "/api/v1/tickets/{id}/messages",
+        ]
+    ),
+)
+def test_arbitrary_queries_never_cause_a_server_error(
+    fuzz_env: tuple[TestClient, Team, int], params: dict[str, str], if_match: str | None, path: str
+) -> None:
+    client, team, ticket_id = fuzz_env
+    _check(client.get(path.format(id=ticket_id), params=params, headers=team.agent.headers))
+    headers = {**team.agent.headers}
+    if if_match is not None and if_match.isprintable() and if_match.isascii():
+        headers["If-Match"] = if_match
+    _check(client.patch(f"/api/v1/tickets/{ticket_id}", json={"category": "x"}, headers=headers))
