@@ -28,7 +28,10 @@ def test_token_secret_is_stored_only_as_a_hash(client: TestClient, team: Team, d
         rows = list(session.scalars(select(ApiToken)))
     assert all(secret not in (r.token_hash, r.prefix) for r in rows)
     assert digest(secret) in {r.token_hash for r in rows}
-    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"}).json()["id"] == team.agent.id
+    assert (
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"}).json()["id"]
+        == team.agent.id
+    )
     assert "token" not in client.get("/api/v1/tokens", headers=team.agent.headers).json()[0]
 
 
@@ -44,14 +47,18 @@ def test_read_only_token_cannot_write(client: TestClient, team: Team) -> None:
 
 
 def test_role_caps_the_scopes_a_token_can_hold(client: TestClient, team: Team) -> None:
-    response = client.post("/api/v1/tokens", json={"name": "x", "scopes": ["admin"]}, headers=team.agent.headers)
+    response = client.post(
+        "/api/v1/tokens", json={"name": "x", "scopes": ["admin"]}, headers=team.agent.headers
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "scopes"
 
 
 def test_revoked_and_expired_tokens_are_refused(client: TestClient, team: Team, clock: FrozenClock) -> None:
     expires = (clock.now() + timedelta(hours=1)).isoformat()
-    created = client.post("/api/v1/tokens", json={"name": "short", "expires_at": expires}, headers=team.agent.headers)
+    created = client.post(
+        "/api/v1/tokens", json={"name": "short", "expires_at": expires}, headers=team.agent.headers
+    )
     headers = {"Authorization": f"Bearer {created.json()['token']}"}
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
     clock.advance(timedelta(hours=1))
@@ -66,13 +73,19 @@ def test_configuration_is_admin_only(client: TestClient, team: Team) -> None:
     group = {"name": "Billing", "tier": "L2"}
     for who in (team.agent, team.lead, team.customer):
         assert client.post("/api/v1/groups", json=group, headers=who.headers).status_code == 403
-        assert client.post("/api/v1/organizations", json={"name": "X"}, headers=who.headers).status_code == 403
-    created = client.post("/api/v1/groups", json={**group, "member_ids": [team.agent.id]}, headers=team.admin.headers)
+        assert (
+            client.post("/api/v1/organizations", json={"name": "X"}, headers=who.headers).status_code == 403
+        )
+    created = client.post(
+        "/api/v1/groups", json={**group, "member_ids": [team.agent.id]}, headers=team.admin.headers
+    )
     assert created.status_code == 201 and created.json()["member_ids"] == [team.agent.id]
     dup = client.post("/api/v1/groups", json=group, headers=team.admin.headers)
     assert dup.status_code == 409
     bad_member = client.patch(
-        f"/api/v1/groups/{created.json()['id']}", json={"member_ids": [team.customer.id]}, headers=team.admin.headers
+        f"/api/v1/groups/{created.json()['id']}",
+        json={"member_ids": [team.customer.id]},
+        headers=team.admin.headers,
     )
     assert bad_member.status_code == 422 and "customer" in bad_member.json()["detail"]
 
@@ -80,21 +93,30 @@ def test_configuration_is_admin_only(client: TestClient, team: Team) -> None:
 def test_customers_cannot_list_people(client: TestClient, team: Team) -> None:
     assert client.get("/api/v1/users", headers=team.customer.headers).status_code == 403
     assert client.get(f"/api/v1/users/{team.agent.id}", headers=team.customer.headers).status_code == 404
-    assert client.get("/api/v1/users/me", headers=team.customer.headers).json()["email"] == team.customer.email
+    assert (
+        client.get("/api/v1/users/me", headers=team.customer.headers).json()["email"] == team.customer.email
+    )
 
 
 def test_user_endpoints_validate_and_paginate(client: TestClient, team: Team) -> None:
-    bad = client.post("/api/v1/users", json={"email": "not-an-email", "name": "X"}, headers=team.admin.headers)
+    bad = client.post(
+        "/api/v1/users", json={"email": "not-an-email", "name": "X"}, headers=team.admin.headers
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "email"
     tz = client.post(
-        "/api/v1/users", json={"email": "z@zz.example.com", "name": "Z", "timezone": "Mars/Base"},
+        "/api/v1/users",
+        json={"email": "z@zz.example.com", "name": "Z", "timezone": "Mars/Base"},
         headers=team.admin.headers,
     )
     assert tz.status_code == 422 and tz.json()["errors"][0]["field"] == "timezone"
-    dup = client.post("/api/v1/users", json={"email": team.agent.email, "name": "Dup"}, headers=team.admin.headers)
+    dup = client.post(
+        "/api/v1/users", json={"email": team.agent.email, "name": "Dup"}, headers=team.admin.headers
+    )
     assert dup.status_code == 409
     first = client.get("/api/v1/users?limit=3", headers=team.lead.headers).json()
-    second = client.get(f"/api/v1/users?limit=3&cursor={first['next_cursor']}", headers=team.lead.headers).json()
+    second = client.get(
+        f"/api/v1/users?limit=3&cursor={first['next_cursor']}", headers=team.lead.headers
+    ).json()
     ids = [u["id"] for u in first["items"] + second["items"]]
     assert ids == sorted(ids) and len(set(ids)) == 6
     agents = client.get("/api/v1/users?role=agent", headers=team.lead.headers).json()["items"]
