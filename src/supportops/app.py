@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from supportops import __version__, registry
 from supportops.api import errors
 from supportops.api.router import api_router
-from supportops.auth.deps import AppState
+from supportops.auth.deps import AppState, TokenCache
 from supportops.config import Settings, get_settings
 from supportops.db.session import Database
 from supportops.jobs.worker import Worker
@@ -54,7 +54,9 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.supportops = AppState(db=db, clock=clock, settings=settings)
+    app.state.supportops = AppState(
+        db=db, clock=clock, settings=settings, token_cache=TokenCache(ttl=settings.token_cache_seconds)
+    )
     errors.install(app)
     app.include_router(api_router)
     mount_web(app)

@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     auto_close_days: int = Field(default=4, ge=1, le=28)
     session_days: int = Field(default=14, ge=1, le=90)
     secure_cookies: bool = False
+    token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
 
 @lru_cache

@@ -212,6 +212,8 @@ def create_token(
 @router.delete("/tokens/{token_id}", tags=["tokens"])
 def revoke_token(token_id: Id, ctx: CurrentCtx) -> TokenRead:
     with ctx.write() as session:
-        return TokenRead.model_validate(
+        revoked = TokenRead.model_validate(
             service.revoke_token(session, actor=ctx.principal, token_id=token_id, now=ctx.now)
         )
+    ctx.state.token_cache.forget_all()
+    return revoked

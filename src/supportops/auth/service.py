@@ -53,7 +53,17 @@ def principal_for(session: Session, user: User, *, scopes: Sequence[str] | None 
     )
 
 
+@dataclass(frozen=True)
+class TokenIdentity:
+    principal: Principal
+    expires_at: datetime | None
+
+
 def authenticate_token(session: Session, *, secret: str, now: datetime) -> Principal:
+    return authenticate_token_with_expiry(session, secret=secret, now=now).principal
+
+
+def authenticate_token_with_expiry(session: Session, *, secret: str, now: datetime) -> TokenIdentity:
     token = repository.get_token_by_hash(session, digest(secret))
     if token is None or token.revoked_at is not None:
         raise Unauthenticated("The API token is unknown or revoked; create a new one.")
@@ -62,7 +72,7 @@ def authenticate_token(session: Session, *, secret: str, now: datetime) -> Princ
     user = repository.get_user(session, token.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("The API token's user is deactivated.")
-    return principal_for(session, user, scopes=token.scopes)
+    return TokenIdentity(principal_for(session, user, scopes=token.scopes), token.expires_at)
 
 
 # --- users ------------------------------------------------------------------------------------

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, text, true
+from sqlalchemy import ColumnElement, RowMapping, Table, false, func, literal_column, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from supportops.auth.principal import Principal
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
+
+TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -34,6 +36,12 @@ def get(session: Session, ticket_id: int, *, principal: Principal, for_update: b
     if for_update and session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.scalar(stmt)
+
+
+def get_row(session: Session, ticket_id: int, *, principal: Principal) -> RowMapping | None:
+    """The ticket as a plain row: the read path skips the ORM's identity map and change tracking."""
+    stmt = select(TICKETS).where(TICKETS.c.id == ticket_id, readable(principal))
+    return session.execute(stmt).mappings().first()
 
 
 def get_unchecked(session: Session, ticket_id: int) -> Ticket | None:
@@ -74,9 +82,9 @@ def list_page(
     filters: TicketFilter,
     before_id: int | None,
     limit: int,
-) -> list[Ticket]:
-    """Newest first, keyset-paginated on id; fetches ``limit`` rows."""
-    stmt = select(Ticket).where(readable(principal))
+) -> list[RowMapping]:
+    """Newest first, keyset-paginated on id; fetches ``limit`` plain rows."""
+    stmt = select(TICKETS).where(readable(principal))
     if filters.status:
         stmt = stmt.where(Ticket.status.in_(filters.status))
     if filters.priority:
@@ -98,7 +106,7 @@ def list_page(
         stmt = stmt.where(_full_text(session, terms) if terms else false())
     if before_id is not None:
         stmt = stmt.where(Ticket.id < before_id)
-    return list(session.scalars(stmt.order_by(Ticket.id.desc()).limit(limit)))
+    return list(session.execute(stmt.order_by(Ticket.id.desc()).limit(limit)).mappings())
 
 
 def add_event(session: Session, event: TicketEvent) -> None:

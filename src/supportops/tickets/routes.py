@@ -69,7 +69,7 @@ def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> Ti
 
 
 @router.get("")
-def list_tickets(
+async def list_tickets(
     ctx: CurrentCtx,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     priority: Annotated[list[str] | None, Query(max_length=10)] = None,
@@ -98,13 +98,13 @@ def list_tickets(
     )
     with ctx.read() as session:
         page = service.list_tickets(session, actor=ctx.principal, filters=filters, cursor=cursor, limit=limit)
-        return TicketPage(items=[service.to_read(t) for t in page.items], next_cursor=page.next_cursor)
+        return TicketPage(items=list(page.items), next_cursor=page.next_cursor)
 
 
 @router.get("/{ticket_id}")
-def get_ticket(ticket_id: TicketId, ctx: CurrentCtx, response: Response) -> TicketRead:
+async def get_ticket(ticket_id: TicketId, ctx: CurrentCtx, response: Response) -> TicketRead:
     with ctx.read() as session:
-        read = service.to_read(service.get_ticket(session, actor=ctx.principal, ticket_id=ticket_id))
+        read = service.read_ticket(session, actor=ctx.principal, ticket_id=ticket_id)
     response.headers["ETag"] = f'"{read.version}"'
     return read
 

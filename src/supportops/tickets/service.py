@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from supportops.auth import service as accounts
@@ -47,15 +48,21 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
     return None if end is None else round((end - start).total_seconds() / 60, 3)
 
 
-def to_read(ticket: Ticket) -> TicketRead:
-    status = Status(ticket.status)
+_COLUMNS = tuple(Ticket.__table__.columns.keys())
+
+
+def to_read(ticket: Ticket | RowMapping) -> TicketRead:
+    """The API view of a ticket, from an ORM object or a plain row."""
+    values = dict(ticket) if isinstance(ticket, RowMapping) else {c: getattr(ticket, c) for c in _COLUMNS}
+    status = Status(values["status"])
+    created_at = values["created_at"]
     return TicketRead.model_validate(
         {
-            **{c: getattr(ticket, c) for c in Ticket.__table__.columns.keys()},  # noqa: SIM118
+            **values,
             "status_category": lifecycle.category(status),
-            "first_response_minutes": _minutes(ticket.created_at, ticket.first_response_at),
-            "resolution_minutes": _minutes(ticket.created_at, ticket.last_resolved_at),
-            "allowed_transitions": lifecycle.allowed(status, has_assignee=ticket.assignee_id is not None),
+            "first_response_minutes": _minutes(created_at, values["first_response_at"]),
+            "resolution_minutes": _minutes(created_at, values["last_resolved_at"]),
+            "allowed_transitions": lifecycle.allowed(status, has_assignee=values["assignee_id"] is not None),
         }
     )
 
@@ -68,16 +75,25 @@ def get_ticket(session: Session, *, actor: Principal, ticket_id: int, for_update
     return ticket
 
 
+def read_ticket(session: Session, *, actor: Principal, ticket_id: int) -> TicketRead:
+    """A ticket for display only: a plain row, no ORM object."""
+    actor.require(Scope.tickets_read)
+    row = repository.get_row(session, ticket_id, principal=actor)
+    if row is None:
+        raise TicketNotFound(ticket_id)
+    return to_read(row)
+
+
 def list_tickets(
     session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
-) -> Page[Ticket]:
+) -> Page[TicketRead]:
     actor.require(Scope.tickets_read)
     before_id = int(decode_cursor(cursor, keys=["before"])["before"]) if cursor else None
     rows = repository.list_page(
         session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
     )
-    next_cursor = encode_cursor({"before": rows[limit - 1].id}) if len(rows) > limit else None
-    return Page(items=rows[:limit], next_cursor=next_cursor)
+    next_cursor = encode_cursor({"before": rows[limit - 1]["id"]}) if len(rows) > limit else None
+    return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 def list_messages(

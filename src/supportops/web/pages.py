@@ -214,7 +214,7 @@ def agent_queue(
             page = tickets.list_tickets(
                 session, actor=identity.principal, filters=filters, cursor=cursor, limit=50
             )
-            rows = [tickets.to_read(t) for t in page.items]
+            rows = list(page.items)
             people = accounts.users_by_id(
                 session, {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
             )
@@ -435,7 +435,7 @@ def portal(request: Request, state: State, cursor: str | None = None) -> Respons
             page = tickets.list_tickets(
                 session, actor=identity.principal, filters=TicketFilter(), cursor=cursor, limit=50
             )
-            rows = [tickets.to_read(t) for t in page.items]
+            rows = list(page.items)
     except SupportOpsError as exc:
         return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
     return render(
