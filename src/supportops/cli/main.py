@@ -39,6 +39,11 @@ def _database() -> Database:
     return Database.from_url(get_settings().database_url)
 
 
+def _require_migrated(url: str) -> None:
+    if migrate.pending(url):
+        raise _fail("the database is not at the newest migration; run `supportops db upgrade` first")
+
+
 def _validation_message(exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first["loc"])
@@ -168,6 +173,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    _require_migrated(settings.database_url)
     if not worker:
         os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
     uvicorn.run(
@@ -188,6 +194,7 @@ def run_worker() -> None:
     from supportops.jobs.worker import Worker
 
     assert registry.LOADED
+    _require_migrated(get_settings().database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     w = Worker(_database(), clock=SystemClock(), poll_seconds=settings.worker_poll_seconds)

@@ -26,6 +26,22 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def pending(url: str) -> bool:
+    """True when the database is behind the newest migration (or not migrated at all)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() != head
+    finally:
+        engine.dispose()
+
+
 def check(url: str) -> None:
     """Fail if the models and the migrations disagree."""
     command.check(alembic_config(url))

@@ -1,0 +1,85 @@
+"""The command line: users, tokens, migrations, and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from supportops.auth import service as accounts
+from supportops.cli.main import app
+from supportops.config import get_settings
+from supportops.db.session import Database
+from supportops.kit.clock import SystemClock
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()
+
+
+def test_users_and_tokens_are_created_from_the_command_line(cli_db: Database) -> None:
+    made = runner.invoke(
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "Lee@Example.com",
+            "--name",
+            "Lee",
+            "--role",
+            "lead",
+            "--password",
+            "long enough pass",
+        ],
+    )
+    assert made.exit_code == 0, made.output
+    token = runner.invoke(app, ["tokens", "create", "--email", "lee@example.com", "--scope", "tickets:read"])
+    assert token.exit_code == 0, token.output
+    secret = token.stdout.strip().splitlines()[-1]
+    with cli_db.unit_of_work(write=False) as session:
+        principal = accounts.authenticate_token(session, secret=secret, now=SystemClock().now())
+    assert principal.email == "lee@example.com"
+    assert {s.value for s in principal.scopes} == {"tickets:read"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "create", "--email", "nope", "--name", "X"], "email"),
+        (["users", "create", "--email", "a@example.com", "--name", "X", "--password", "short"], "password"),
+        (["users", "create", "--email", "a@example.com", "--name", "X", "--group-id", "99"], "Group 99"),
+        (["tokens", "create", "--email", "ghost@example.com"], "no user"),
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_exit_2(cli_db: Database, args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_customer_cannot_get_an_admin_token(cli_db: Database) -> None:
+    runner.invoke(app, ["users", "create", "--email", "c@example.com", "--name", "C", "--role", "customer"])
+    result = runner.invoke(app, ["tokens", "create", "--email", "c@example.com", "--scope", "admin"])
+    assert result.exit_code == 2 and "cannot hold" in result.stderr
+
+
+def test_serving_an_unmigrated_database_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["worker"])
+        assert result.exit_code == 2
+        assert "supportops db upgrade" in result.stderr
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
