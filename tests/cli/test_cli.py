@@ -83,3 +83,12 @@ def test_serving_an_unmigrated_database_is_refused(tmp_path: Path, monkeypatch: 
         assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_loads_once_and_a_second_load_is_refused_cleanly(cli_db: Database) -> None:
+    first = runner.invoke(app, ["demo", "load", "--tickets", "50"])
+    assert first.exit_code == 0, first.output
+    assert "loaded 50 tickets" in first.stdout
+    second = runner.invoke(app, ["demo", "load", "--tickets", "50"])
+    assert second.exit_code == 2
+    assert "Traceback" not in second.output and second.stderr.startswith("error:")

@@ -145,7 +145,10 @@ def demo_load(
         if done % step < 1 or done == tickets:
             typer.echo(f"  {done:,} / {tickets:,} tickets", err=True)
 
-    summary = load(db, tickets=tickets, seed=seed, progress=progress)
+    try:
+        summary = load(db, tickets=tickets, seed=seed, progress=progress)
+    except SupportOpsError as exc:
+        raise _fail(exc.detail) from None
     typer.echo(
         f"loaded {summary.tickets:,} tickets, {summary.messages:,} messages, {summary.events:,} events, "
         f"{summary.customers:,} customers, {summary.agents} agents in {summary.seconds:.1f}s"

@@ -1,0 +1,1 @@
+"""Deterministic demo data: organizations, customers, agents and tickets with a realistic history."""
