@@ -92,3 +92,13 @@ def test_demo_loads_once_and_a_second_load_is_refused_cleanly(cli_db: Database) 
     second = runner.invoke(app, ["demo", "load", "--tickets", "50"])
     assert second.exit_code == 2
     assert "Traceback" not in second.output and second.stderr.startswith("error:")
+
+
+def test_upgrade_creates_the_sqlite_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'var' / 'nested' / 'so.db'}")
+    get_settings.cache_clear()
+    try:
+        assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+        assert (tmp_path / "var" / "nested" / "so.db").exists()
+    finally:
+        get_settings.cache_clear()

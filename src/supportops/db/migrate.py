@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from supportops.db.session import normalise_url
+from supportops.db.session import ensure_sqlite_folder, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -23,6 +23,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 
