@@ -25,6 +25,12 @@ Examples:
   python bench/api_throughput.py --compare --token "$TOKEN" \\
       --helpdesk-password bench-admin-pass --json var/bench/api_throughput.json
 
+django-helpdesk's get and list slow down as its ticket table grows (they touch every
+ticket), so compare at equal table sizes: start both from empty databases and pass
+--create-requests N --warmup-requests M; each target then holds 1 + M + N tickets
+(+1 per warm-up and preflight create) when get/list run. The "tickets" column shows
+what the peer's list endpoint counted.
+
 Exit status: 0 ok; 1 contract failure, unreachable target or error share above
 --max-error-rate; 2 usage. Needs only the stdlib and httpx.
 """
@@ -497,9 +503,7 @@ class PhaseResult:
             "p99_ms": round(percentile(lat, 99), 2),
             "mean_ms": round(statistics.fmean(lat), 2) if lat else math.nan,
             "max_ms": round(lat[-1], 2) if lat else math.nan,
-            "client_cpu_pct": (
-                round(100 * self.client_cpu_s / self.elapsed_s, 1) if self.elapsed_s else 0.0
-            ),
+            "client_cpu_pct": (round(100 * self.client_cpu_s / self.elapsed_s, 1) if self.elapsed_s else 0.0),
             "statuses": dict(self.statuses),
             "dataset_before": self.dataset_before,
             "error_samples": self.error_samples,
@@ -516,9 +520,7 @@ class Runner:
 
     def _transport(self) -> Transport:
         cls = RawTransport if self.args.engine == "raw" else HttpxTransport
-        return cls(
-            self.adapter.base_url, self.adapter.headers(), self.args.concurrency, self.args.timeout
-        )
+        return cls(self.adapter.base_url, self.adapter.headers(), self.args.concurrency, self.args.timeout)
 
     def _next_request(self, op: str) -> Request:
         if op == "create":
@@ -534,9 +536,7 @@ class Runner:
         for _ in range(1 if "create" in ops else PRIME_TICKETS):
             resp = await tr.send(self._next_request("create"))
             if resp.status_code != 201:
-                raise BenchError(
-                    f"{name}: create answered {resp.status_code} (want 201): {resp.text[:300]}"
-                )
+                raise BenchError(f"{name}: create answered {resp.status_code} (want 201): {resp.text[:300]}")
             self.ids.append(self.adapter.created_id(resp))
         resp = await tr.send(self.adapter.get(self.ids[0]))
         if resp.status_code != 200:
@@ -596,25 +596,31 @@ class Runner:
 
     async def run(self, ops: list[str]) -> dict[str, PhaseResult]:
         a = self.args
-        budget = a.requests or HARD_MAX_REQUESTS
         results: dict[str, PhaseResult] = {}
         await self.adapter.authenticate()
         tr = self._transport()
         try:
             await self.preflight(tr, ops)
             for op in ops:
+                budget = (a.create_requests if op == "create" else 0) or a.requests or HARD_MAX_REQUESTS
                 if a.warmup > 0:
-                    await self.phase(tr, op, a.warmup, budget)
+                    await self.phase(tr, op, a.warmup, a.warmup_requests or budget)
                 size = await self.dataset_size(tr)
                 log(
                     f"  {self.adapter.name:<16} {op:<6} measuring {a.seconds:g}s"
-                    + (f" / {a.requests} req" if a.requests else "")
+                    + (f" / {budget} req" if budget < HARD_MAX_REQUESTS else "")
                     + f" at concurrency {a.concurrency}"
                     + (f" ({size} tickets visible)" if size is not None else "")
                 )
                 res = await self.phase(tr, op, a.seconds, budget)
                 res.dataset_before = size
                 results[op] = res
+                if op == "create" and a.create_requests and res.requests < a.create_requests:
+                    log(
+                        f"  warning: {self.adapter.name} made {res.requests} of "
+                        f"--create-requests {a.create_requests} before --seconds ran out; "
+                        "the get/list table sizes will differ between targets"
+                    )
                 if a.pause > 0:
                     await asyncio.sleep(a.pause)
         finally:
@@ -714,6 +720,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--concurrency", type=int, default=16, help="requests in flight (default 16)")
     add("--seconds", type=float, default=20.0, help="measured seconds per operation (default 20)")
     add("--requests", type=int, default=0, help="also stop each phase after this many requests")
+    add(
+        "--create-requests",
+        type=int,
+        default=0,
+        help="stop the measured create phase after this many (overrides --requests for create); "
+        "with --warmup-requests it fixes how many tickets get/list run against",
+    )
+    add("--warmup-requests", type=int, default=0, help="also stop each warm-up after this many")
     add("--warmup", type=float, default=3.0, help="warm-up seconds per operation (default 3)")
     add("--pause", type=float, default=1.0, help="idle seconds between operations (default 1)")
     add("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
@@ -730,11 +744,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not 1 <= args.concurrency <= 1024:
         p.error("--concurrency must be 1..1024")
     if not 0 < args.seconds <= HARD_MAX_SECONDS or not 0 <= args.warmup <= HARD_MAX_SECONDS:
-        p.error(
-            f"--seconds must be in (0, {HARD_MAX_SECONDS:g}], --warmup in [0, {HARD_MAX_SECONDS:g}]"
-        )
-    if not 0 <= args.requests <= HARD_MAX_REQUESTS:
-        p.error(f"--requests must be 0..{HARD_MAX_REQUESTS}")
+        p.error(f"--seconds must be in (0, {HARD_MAX_SECONDS:g}], --warmup in [0, {HARD_MAX_SECONDS:g}]")
+    for name in ("requests", "create_requests", "warmup_requests"):
+        if not 0 <= getattr(args, name) <= HARD_MAX_REQUESTS:
+            p.error(f"--{name.replace('_', '-')} must be 0..{HARD_MAX_REQUESTS}")
     return args
 
 
@@ -763,10 +776,13 @@ def main(argv: list[str] | None = None) -> int:
     adapters = build_adapters(args)
     summaries: Summaries = {}
     failures: list[str] = []
+    created: dict[str, int] = {}
     for adapter in adapters:
         log(f"== {adapter.name} at {adapter.base_url} (engine {args.engine})")
         try:
-            results = asyncio.run(Runner(adapter, args).run(args.op_list))
+            runner = Runner(adapter, args)
+            results = asyncio.run(runner.run(args.op_list))
+            created[adapter.name] = len(runner.ids)
         except BenchError as exc:
             log(f"error: {adapter.name} at {adapter.base_url}: {exc}")
             return 1
@@ -786,8 +802,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"concurrency {args.concurrency}, {args.seconds:g}s per op"
         + (f" (max {args.requests} req)" if args.requests else "")
-        + f", {args.warmup:g}s warm-up, engine {args.engine}; latency over 2xx responses"
+        + (f", create max {args.create_requests} req" if args.create_requests else "")
+        + f", {args.warmup:g}s warm-up"
+        + (f" (max {args.warmup_requests} req)" if args.warmup_requests else "")
+        + f", engine {args.engine}; latency over 2xx responses"
     )
+    print("tickets created by this run: " + ", ".join(f"{k} {v}" for k, v in created.items()))
     print_table(summaries)
     r = ratios(summaries)
     print_ratios(r, summaries)
@@ -801,6 +821,9 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": args.seconds,
                 "max_requests": args.requests or None,
                 "warmup_seconds": args.warmup,
+                "max_create_requests": args.create_requests or None,
+                "max_warmup_requests": args.warmup_requests or None,
+                "tickets_created": created,
                 "engine": args.engine,
                 "ops": args.op_list,
                 "cpu_count": os.cpu_count(),

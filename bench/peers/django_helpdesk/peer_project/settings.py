@@ -133,4 +133,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # 4xx answers are the client's business; keep the server log for real failures.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
