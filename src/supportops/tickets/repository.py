@@ -6,8 +6,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Table, false, func, literal_column, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    RowMapping,
+    Table,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from supportops.auth.principal import Principal
@@ -107,6 +121,17 @@ def list_page(
     if before_id is not None:
         stmt = stmt.where(Ticket.id < before_id)
     return list(session.execute(stmt.order_by(Ticket.id.desc()).limit(limit)).mappings())
+
+
+def insert_ticket(session: Session, values: dict[str, Any]) -> int:
+    result: CursorResult[Any] = session.execute(insert(TICKETS).values(**values))  # type: ignore[assignment]
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.execute(insert(TicketEvent), rows)
 
 
 def add_event(session: Session, event: TicketEvent) -> None:

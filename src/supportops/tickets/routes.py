@@ -59,10 +59,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
     with ctx.write() as session:
-        ticket = service.create_ticket(
+        read = service.create_ticket(
             session, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings
         )
-        read = service.to_read(ticket)
     response.headers["ETag"] = f'"{read.version}"'
     response.headers["Location"] = f"/api/v1/tickets/{read.id}"
     return read

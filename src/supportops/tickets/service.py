@@ -3,6 +3,7 @@ the counters, so the stored counters are always the fold of the event log."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,9 +52,9 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 _COLUMNS = tuple(Ticket.__table__.columns.keys())
 
 
-def to_read(ticket: Ticket | RowMapping) -> TicketRead:
+def to_read(ticket: Ticket | RowMapping | Mapping[str, Any]) -> TicketRead:
     """The API view of a ticket, from an ORM object or a plain row."""
-    values = dict(ticket) if isinstance(ticket, RowMapping) else {c: getattr(ticket, c) for c in _COLUMNS}
+    values = {c: getattr(ticket, c) for c in _COLUMNS} if isinstance(ticket, Ticket) else dict(ticket)
     status = Status(values["status"])
     created_at = values["created_at"]
     return TicketRead.model_validate(
@@ -268,25 +269,29 @@ def _check_priority(priority: str, settings: Settings, field: str = "priority") 
 # --- creating ---------------------------------------------------------------------------------
 
 
-def _requester(session: Session, *, actor: Principal, data: TicketCreate, now: datetime) -> User:
+def _requester(
+    session: Session, *, actor: Principal, data: TicketCreate, now: datetime
+) -> tuple[int, int | None]:
+    """(requester id, organization id) of a new ticket."""
     if not actor.is_staff:
         for name in ("requester_id", "requester_email", "assignee_id", "group_id"):
             if getattr(data, name) is not None:
                 raise Forbidden(f"Customers cannot set {name} on a ticket.", field=name)
         assert actor.user_id is not None
-        return accounts.users_by_id(session, [actor.user_id])[actor.user_id]
+        return actor.user_id, actor.organization_id
     if data.requester_id is not None:
         user = accounts.users_by_id(session, [data.requester_id]).get(data.requester_id)
         if user is None:
             raise InvalidInput(f"User {data.requester_id} does not exist.", field="requester_id")
-        return user
+        return user.id, user.organization_id
     if data.requester_email is not None:
-        return accounts.customer_for_email(
+        user = accounts.customer_for_email(
             session, email=str(data.requester_email), name=data.requester_name, now=now
         )
+        return user.id, user.organization_id
     if actor.user_id is None:
         raise InvalidInput("Name the requester with requester_id or requester_email.", field="requester_id")
-    return accounts.users_by_id(session, [actor.user_id])[actor.user_id]
+    return actor.user_id, actor.organization_id
 
 
 def create_ticket(
@@ -297,58 +302,91 @@ def create_ticket(
     now: datetime,
     settings: Settings | None = None,
     follow_up_of: Ticket | None = None,
-) -> Ticket:
+) -> TicketRead:
+    """Open a ticket. Its first events and counters are computed here and written with two
+    inserts: creation is the hottest write path, so it skips the ORM's unit of work."""
     settings = settings or get_settings()
     actor.require(Scope.tickets_write)
-    requester = _requester(session, actor=actor, data=data, now=now)
+    requester_id, organization_id = _requester(session, actor=actor, data=data, now=now)
     priority = _check_priority(data.priority or DEFAULT_PRIORITY[settings.priority_scheme], settings)
     group_tier = _group_tier(session, data.group_id, "group_id")
     if data.assignee_id is not None:
         _staff_user(session, data.assignee_id, "assignee_id")
         _check_assignee_in_group(session, data.assignee_id, data.group_id, "assignee_id")
-    ticket = Ticket(
-        subject=data.subject,
-        description=data.description,
-        status=Status.new.value,
-        priority=priority,
-        severity=data.severity.value if data.severity else None,
-        channel=data.channel.value,
-        category=data.category,
-        tags=sorted(set(data.tags)),
-        custom_fields=dict(data.custom_fields),
-        requester_id=requester.id,
-        organization_id=requester.organization_id,
-        assignee_id=data.assignee_id,
-        group_id=data.group_id,
-        follow_up_of_id=follow_up_of.id if follow_up_of else None,
-        created_by_id=actor.user_id,
-        created_at=now,
-        updated_at=now,
-        **{name: getattr(counters.Counters(), name) for name in COUNTER_FIELDS},
-    )
-    session.add(ticket)
-    session.flush()
-    _log(
+    follow_up_of_id = follow_up_of.id if follow_up_of else None
+    events = [
+        counters.LoggedEvent(
+            "created",
+            now,
+            data={
+                "channel": data.channel.value,
+                "priority": priority,
+                "assignee_id": data.assignee_id,
+                "group_id": data.group_id,
+                "group_tier": group_tier,
+                "follow_up_of_id": follow_up_of_id,
+            },
+        )
+    ]
+    status = Status.new
+    if data.assignee_id is not None:
+        status = Status.assigned
+        events.append(counters.LoggedEvent("change", now, "status", Status.new.value, status.value))
+    derived = counters.recompute(events)
+    values: dict[str, Any] = {
+        "subject": data.subject,
+        "description": data.description,
+        "status": status.value,
+        "priority": priority,
+        "severity": data.severity.value if data.severity else None,
+        "channel": data.channel.value,
+        "category": data.category,
+        "tags": sorted(set(data.tags)),
+        "custom_fields": dict(data.custom_fields),
+        "requester_id": requester_id,
+        "organization_id": organization_id,
+        "assignee_id": data.assignee_id,
+        "group_id": data.group_id,
+        "follow_up_of_id": follow_up_of_id,
+        "created_by_id": actor.user_id,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": None,
+        "version": 1,
+        **{name: getattr(derived, name) for name in COUNTER_FIELDS},
+    }
+    ticket_id = repository.insert_ticket(session, values)
+    repository.insert_events(
         session,
-        ticket,
-        actor=actor,
-        now=now,
-        kind="created",
-        public=True,
-        data={
-            "channel": ticket.channel,
-            "priority": ticket.priority,
-            "assignee_id": ticket.assignee_id,
-            "group_id": ticket.group_id,
-            "group_tier": group_tier,
-            "follow_up_of_id": ticket.follow_up_of_id,
-        },
+        [
+            {
+                "ticket_id": ticket_id,
+                "at": e.at,
+                "actor_id": actor.user_id,
+                "kind": e.kind,
+                "public": True,
+                "field": e.field,
+                "old_value": e.old_value,
+                "new_value": e.new_value,
+                "data": e.data,
+            }
+            for e in events
+        ],
     )
-    publish(session, TicketCreated(ticket_id=ticket.id, at=now, follow_up_of_id=ticket.follow_up_of_id))
-    if ticket.assignee_id is not None:
-        _set_status(session, ticket, Status.assigned, actor=actor, now=now, settings=settings)
-    session.flush()
-    return ticket
+    publish(session, TicketCreated(ticket_id=ticket_id, at=now, follow_up_of_id=follow_up_of_id))
+    if status != Status.new:
+        publish(
+            session,
+            TicketStatusChanged(
+                ticket_id=ticket_id,
+                at=now,
+                actor_id=actor.user_id,
+                old=Status.new.value,
+                new=status.value,
+                reopened=False,
+            ),
+        )
+    return to_read({**values, "id": ticket_id})
 
 
 # --- changing ---------------------------------------------------------------------------------
@@ -511,7 +549,7 @@ def add_message(
     if ticket.status == Status.closed:
         original = ticket
         subject = f"Follow-up: {original.subject}"[:255]
-        ticket = create_ticket(
+        created = create_ticket(
             session,
             actor=SYSTEM,
             data=TicketCreate(
@@ -528,6 +566,9 @@ def add_message(
             settings=settings,
             follow_up_of=original,
         )
+        landed = repository.get_unchecked(session, created.id)
+        assert landed is not None
+        ticket = landed
         follow_up = True
 
     message = Message(
