@@ -527,6 +527,9 @@ class Runner:
             self.seq += 1
             return self.adapter.create(self.seq)
         if op == "get":
+            if self.args.get_ids:
+                low, high = self.args.get_ids
+                return self.adapter.get(self.rng.randint(low, high))
             return self.adapter.get(self.rng.choice(self.ids))
         return self.adapter.list()
 
@@ -728,6 +731,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "with --warmup-requests it fixes how many tickets get/list run against",
     )
     add("--warmup-requests", type=int, default=0, help="also stop each warm-up after this many")
+    add(
+        "--get-ids",
+        type=lambda v: tuple(int(x) for x in v.split(":", 1)),
+        metavar="LO:HI",
+        help="get picks ids uniformly from LO..HI (an existing table) instead of this run's creates",
+    )
     add("--warmup", type=float, default=3.0, help="warm-up seconds per operation (default 3)")
     add("--pause", type=float, default=1.0, help="idle seconds between operations (default 1)")
     add("--timeout", type=float, default=30.0, help="per-request timeout in seconds")
