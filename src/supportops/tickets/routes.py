@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
+from starlette.concurrency import run_in_threadpool
 
 from supportops.auth.deps import CurrentCtx
 from supportops.kit.clock import utc
@@ -95,9 +96,17 @@ async def list_tickets(
         updated_since=utc(updated_since) if updated_since else None,
         q=q,
     )
-    with ctx.read() as session:
-        page = service.list_tickets(session, actor=ctx.principal, filters=filters, cursor=cursor, limit=limit)
-        return TicketPage(items=list(page.items), next_cursor=page.next_cursor)
+
+    def run() -> TicketPage:
+        with ctx.read() as session:
+            page = service.list_tickets(
+                session, actor=ctx.principal, filters=filters, cursor=cursor, limit=limit
+            )
+            return TicketPage(items=list(page.items), next_cursor=page.next_cursor)
+
+    # Index-driven pages take microseconds and run on the event loop; a full-text search can take
+    # longer on a big table, so it goes to the thread pool and never stalls other requests.
+    return await run_in_threadpool(run) if q else run()
 
 
 @router.get("/{ticket_id}")
