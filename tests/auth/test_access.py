@@ -121,3 +121,21 @@ def test_user_endpoints_validate_and_paginate(client: TestClient, team: Team) ->
     assert ids == sorted(ids) and len(set(ids)) == 6
     agents = client.get("/api/v1/users?role=agent", headers=team.lead.headers).json()["items"]
     assert {u["email"] for u in agents} == {team.agent.email, team.specialist.email}
+
+
+def test_deactivating_a_user_stops_their_token_at_once(client: TestClient, team: Team) -> None:
+    assert client.get("/api/v1/users/me", headers=team.agent.headers).status_code == 200
+    client.patch(f"/api/v1/users/{team.agent.id}", json={"is_active": False}, headers=team.admin.headers)
+    refused = client.get("/api/v1/users/me", headers=team.agent.headers)
+    assert refused.status_code == 401 and "deactivated" in refused.json()["detail"]
+
+
+def test_demoting_an_agent_to_customer_narrows_what_the_token_sees(client: TestClient, team: Team) -> None:
+    client.post("/api/v1/tickets", json={"subject": "someone else's"}, headers=team.customer.headers)
+    assert len(client.get("/api/v1/tickets", headers=team.agent.headers).json()["items"]) == 1
+    client.patch(
+        f"/api/v1/users/{team.agent.id}",
+        json={"role": "customer", "group_ids": []},
+        headers=team.admin.headers,
+    )
+    assert client.get("/api/v1/tickets", headers=team.agent.headers).json()["items"] == []

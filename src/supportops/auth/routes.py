@@ -115,7 +115,9 @@ def get_user(user_id: Id, ctx: CurrentCtx) -> UserRead:
 def update_user(user_id: Id, data: UserUpdate, ctx: CurrentCtx) -> UserRead:
     with ctx.write() as session:
         user = service.update_user(session, actor=ctx.principal, user_id=user_id, data=data)
-        return _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+        read = _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+    ctx.state.token_cache.forget_all()  # a role change or deactivation applies to cached tokens now
+    return read
 
 
 @router.get("/organizations", tags=["organizations"])
