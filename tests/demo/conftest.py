@@ -45,7 +45,7 @@ def make_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Callable[[str], D
 @pytest.fixture
 def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip argon2 for the demo logins where a test does not log in."""
-    monkeypatch.setattr(generator, "hash_password", lambda password: f"not-a-hash:{password}")
+    monkeypatch.setattr(generator.loader, "hash_password", lambda password: f"not-a-hash:{password}")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,151 @@
+"""``load`` and ``is_empty``: read the next free ids, write the cast, then generate the tickets and
+write them one batch per transaction."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from supportops.auth.passwords import hash_password
+from supportops.config import get_settings
+from supportops.db.session import Database
+from supportops.demo.generator.people import _build_world
+from supportops.demo.generator.rows import _Batch, _fix_sequences, _Ids, _insert, _table
+from supportops.demo.generator.shape import _DAY, DEMO_LOGINS, _arrivals, span_days
+from supportops.demo.generator.story import _Generator
+from supportops.kit.clock import utc
+from supportops.kit.errors import Conflict
+from supportops.tickets.enums import PRIORITIES
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What ``load`` wrote; ``agents`` counts all staff (agents, leads and the admin)."""
+
+    organizations: int
+    customers: int
+    agents: int
+    groups: int
+    tickets: int
+    messages: int
+    events: int
+    seconds: float
+
+
+def is_empty(db: Database) -> bool:
+    """True when the database has no users (a fresh install)."""
+    users = _table("users")
+    with db.unit_of_work(write=False) as session:
+        return session.execute(select(users.c.id).limit(1)).first() is None
+
+
+def _priority_labels() -> tuple[str, ...]:
+    """P1..P5 in the default scheme; with P0-P3, P4 and P5 both become P3."""
+    scheme = get_settings().priority_scheme
+    labels = PRIORITIES[scheme]
+    return tuple(labels[min(rank, len(labels) - 1)] for rank in range(5))
+
+
+def load(
+    db: Database,
+    *,
+    tickets: int = 2000,
+    seed: int = 7,
+    now: datetime | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    """Load ``tickets`` tickets with history ending at ``now``, plus the people behind them.
+
+    ``progress`` gets the number of tickets written so far after each committed batch. Raises
+    Conflict when the demo logins already exist (the demo data is loaded once per database).
+    """
+    started = time.perf_counter()
+    if tickets < 0:
+        raise ValueError("tickets must be zero or more")
+    batch_size = max(1, batch_size)
+    now_dt = utc(now) if now is not None else datetime.now(UTC)
+    now_s = math.floor(now_dt.timestamp())
+    days = span_days(tickets)
+    start = now_s - days * _DAY
+
+    with db.unit_of_work(write=False) as session:
+        users = _table("users")
+        taken = session.execute(
+            select(users.c.email).where(users.c.email.in_([d.email for d in DEMO_LOGINS]))
+        ).first()
+        if taken is not None:
+            raise Conflict(
+                f"The demo data is already loaded ({taken[0]} exists); load it into an empty database."
+            )
+        ids = _Ids(session)
+
+    hashes = {login.role: hash_password(login.password) for login in DEMO_LOGINS}
+    world = _build_world(
+        random.Random(f"supportops-demo:{seed}:world"),
+        ids,
+        tickets=tickets,
+        days=days,
+        start=start,
+        demo_hashes=hashes,
+    )
+    with db.unit_of_work() as session:
+        _insert(session, "organizations", world.organizations)
+        _insert(session, "groups", world.groups)
+        _insert(session, "users", world.users)
+        _insert(session, "group_memberships", world.memberships)
+        if db.dialect == "postgresql":
+            _fix_sequences(session)
+
+    gen = _Generator(
+        rng=random.Random(f"supportops-demo:{seed}:tickets"),
+        world=world,
+        ids=ids,
+        now=now_s,
+        priority_label=_priority_labels(),
+        auto_close_days=get_settings().auto_close_days,
+    )
+    arrivals = _arrivals(random.Random(f"supportops-demo:{seed}:arrivals"), tickets, start, now_s)
+    done = messages = events = 0
+
+    def flush() -> None:
+        nonlocal done, messages, events
+        batch = gen.batch
+        with db.unit_of_work() as session:
+            _insert(session, "tickets", batch.tickets)
+            _insert(session, "messages", batch.messages)
+            _insert(session, "ticket_events", batch.events)
+            _insert(session, "time_entries", batch.time_entries)
+            _insert(session, "jobs", batch.jobs)
+            if db.dialect == "postgresql":
+                _fix_sequences(session)
+        done += len(batch.tickets)
+        messages += len(batch.messages)
+        events += len(batch.events)
+        gen.batch = _Batch()
+        if progress is not None:
+            progress(done)
+
+    for created in arrivals:
+        gen.ticket(created)
+        if len(gen.batch.tickets) >= batch_size:
+            flush()
+    if gen.batch.tickets:
+        flush()
+
+    return DemoSummary(
+        organizations=len(world.organizations),
+        customers=world.customer_count,
+        agents=world.staff_count,
+        groups=len(world.groups),
+        tickets=done,
+        messages=messages,
+        events=events,
+        seconds=round(time.perf_counter() - started, 3),
+    )

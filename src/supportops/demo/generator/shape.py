@@ -1,0 +1,143 @@
+"""The shape of the demo data: the demo logins, the odds and delays every ticket draws from, and
+when tickets arrive. Shared by the cast, the ticket simulation and the loader."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from supportops.auth.enums import Tier
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+    name: str
+
+
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("admin", "admin@helpdesk.example", "demo-admin-pass", "Avery Stone"),
+    DemoLogin("lead", "lead@helpdesk.example", "demo-lead-pass", "Morgan Blake"),
+    DemoLogin("agent-l1", "l1@helpdesk.example", "demo-l1-pass", "Sam Rivera"),
+    DemoLogin("agent-l2", "l2@helpdesk.example", "demo-l2-pass", "Jordan Reyes"),
+    DemoLogin("agent-l3", "l3@helpdesk.example", "demo-l3-pass", "Riley Novak"),
+    DemoLogin("customer", "casey@northwind.example", "demo-customer-pass", "Casey Miller"),
+)
+_LOGIN = {login.role: login for login in DEMO_LOGINS}
+DEMO_ORGANIZATION = ("Northwind Traders", "northwind.example")
+
+
+_MIN = 60
+_HOUR = 3600
+_DAY = 86400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Ranks 0..4 are P1..P5 of the default scheme.
+PRIORITY_WEIGHTS = (0.03, 0.12, 0.45, 0.25, 0.15)
+CHANNEL_WEIGHTS = {"email": 0.45, "web": 0.30, "chat": 0.15, "phone": 0.07, "api": 0.03}
+CATEGORY_BY_RANK: tuple[dict[str, float], ...] = (
+    {"outage": 0.55, "bug": 0.30, "integration": 0.10, "account": 0.05},
+    {"bug": 0.40, "integration": 0.25, "outage": 0.08, "account": 0.15, "billing": 0.12},
+    {"bug": 0.25, "integration": 0.15, "billing": 0.20, "account": 0.20, "how-to": 0.20},
+    {"how-to": 0.35, "account": 0.20, "billing": 0.15, "bug": 0.20, "integration": 0.10},
+    {"feature-request": 0.55, "how-to": 0.45},
+)
+# (chance of an L1 → L2 handoff, chance of L2 → L3 after that)
+ESCALATION = {
+    "outage": (0.55, 0.60),
+    "bug": (0.30, 0.35),
+    "integration": (0.35, 0.15),
+    "billing": (0.20, 0.02),
+    "account": (0.12, 0.05),
+    "how-to": (0.03, 0.0),
+    "feature-request": (0.05, 0.0),
+}
+ON_HOLD_CHANCE = {"integration": 0.15, "billing": 0.08, "bug": 0.04}
+FIRST_RESPONSE_MEDIAN = (8 * _MIN, 40 * _MIN, 150 * _MIN, 5 * _HOUR, 9 * _HOUR)
+REPLY_MEDIAN = (30 * _MIN, 90 * _MIN, 4 * _HOUR, 8 * _HOUR, 12 * _HOUR)
+PICKUP_MEDIAN = (15 * _MIN, 60 * _MIN, 4 * _HOUR, 8 * _HOUR, 12 * _HOUR)
+ENGINEERING_MEDIAN = (3 * _HOUR, 10 * _HOUR, 30 * _HOUR, 48 * _HOUR, 72 * _HOUR)
+EXCHANGE_WEIGHTS = (0.70, 0.17, 0.08, 0.03, 0.02)
+CSAT_WEIGHTS = {
+    "good": (0.02, 0.02, 0.04, 0.20, 0.72),
+    "slow": (0.07, 0.06, 0.12, 0.30, 0.45),
+    "reopened": (0.18, 0.15, 0.20, 0.25, 0.22),
+}
+CSAT_CHANCE = 0.4
+REOPEN_CHANCE = 0.045
+HASTY_REOPEN_CHANCE = 0.12  # resolved within the hour: speed over quality
+FOLLOW_UP_CHANCE = 0.012
+# Invisible backlog: tickets touched once and forgotten, or never touched. Only in the last weeks;
+# older ones were found and worked eventually, so the backlog does not grow with the history.
+STALL_CHANCE = 0.012
+UNTOUCHED_CHANCE = 0.003
+FORGOTTEN_WITHIN = 60 * 86400
+PRIORITY_CHANGE_CHANCE = 0.03
+
+# Arrivals by UTC hour of day and weekday (Monday first): customers in Europe and the Americas.
+# fmt: off
+HOUR_WEIGHTS = (
+    0.12, 0.08, 0.06, 0.05, 0.05, 0.07, 0.15, 0.35, 0.70, 0.95, 1.00, 1.00,
+    0.90, 0.95, 1.00, 1.00, 0.95, 0.85, 0.70, 0.55, 0.45, 0.35, 0.25, 0.18,
+)
+# fmt: on
+WEEKDAY_WEIGHTS = (1.15, 1.10, 1.05, 1.00, 0.90, 0.30, 0.25)
+
+GROUPS: tuple[tuple[str, Tier, str], ...] = (
+    ("L1 Support", Tier.L1, "First response and common issues, all channels."),
+    ("L2 Specialists", Tier.L2, "Complex troubleshooting across the product."),
+    ("Billing & Accounts", Tier.L2, "Invoices, refunds, account ownership and access."),
+    ("Integrations", Tier.L2, "API, webhooks and third-party connectors."),
+    ("L3 Engineering", Tier.L3, "Code-level issues escalated to the engineering on-call."),
+)
+L2_GROUP_FOR = {
+    "billing": "Billing & Accounts",
+    "account": "Billing & Accounts",
+    "integration": "Integrations",
+}
+
+
+def span_days(tickets: int) -> int:
+    """Days of history: 90 for 2,000 tickets, growing to about two years for a million."""
+    return int(min(730, max(30, round(90 * (max(tickets, 1) / 2000) ** 0.337))))
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total = 0.0
+    out = []
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _arrivals(rng: random.Random, count: int, start: int, end: int) -> Iterator[int]:
+    """``count`` creation times (epoch seconds, ascending, all in [start, end)) with weekday and
+    hour-of-day seasonality, day-to-day noise, occasional busy days and slow growth."""
+    first_hour = start // _HOUR
+    hours = range(first_hour, (end - 1) // _HOUR + 1)
+    weights: list[float] = []
+    noise = 1.0
+    for i, hour in enumerate(hours):
+        if i == 0 or hour % 24 == 0:
+            noise = rng.lognormvariate(0.0, 0.15) * (2.0 if rng.random() < 0.02 else 1.0)
+        lo, hi = max(start, hour * _HOUR), min(end, (hour + 1) * _HOUR)
+        trend = 0.8 + 0.4 * i / max(len(hours) - 1, 1)
+        weekday = (hour // 24 + 3) % 7  # 1970-01-01 was a Thursday
+        w = WEEKDAY_WEIGHTS[weekday] * HOUR_WEIGHTS[hour % 24] * noise * trend
+        weights.append(w * (hi - lo) / _HOUR)
+    total = sum(weights)
+    running = 0.0
+    emitted = 0
+    for i, hour in enumerate(hours):
+        running += weights[i]
+        target = count if i == len(hours) - 1 else min(count, round(count * running / total))
+        lo, hi = max(start, hour * _HOUR), min(end, (hour + 1) * _HOUR)
+        offsets = sorted(rng.randrange(hi - lo) for _ in range(target - emitted))
+        emitted = max(emitted, target)
+        for offset in offsets:
+            yield lo + offset
