@@ -356,3 +356,35 @@ def test_updated_since_filters_by_change_time(client: TestClient, team: Team, cl
 def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/tickets/{ticket_id}/transitions" in spec["paths"]
+
+
+def test_shared_organization_pages_merge_own_and_colleague_tickets(client: TestClient, team: Team) -> None:
+    second = client.post(
+        "/api/v1/tickets",
+        json={"subject": "mine 0", "requester_email": "eve@globex.example.com"},
+        headers=team.agent.headers,
+    ).json()
+    eve = client.post(
+        "/api/v1/tokens?user_id=" + str(second["requester_id"]),
+        json={"name": "eve"},
+        headers=team.admin.headers,
+    ).json()["token"]
+    expected = [second["id"]]
+    for i in range(5):
+        expected.append(create(client, team.colleague, subject=f"colleague {i}")["id"])
+        expected.append(create(client, _Who(eve), subject=f"mine {i + 1}")["id"])
+        create(client, team.customer, subject="another organization")
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/tickets", params=params, headers={"Authorization": f"Bearer {eve}"}).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(expected, reverse=True)
+
+
+class _Who:
+    def __init__(self, token: str) -> None:
+        self.headers = {"Authorization": f"Bearer {token}"}

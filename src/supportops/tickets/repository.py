@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     RowMapping,
+    Select,
     Table,
     false,
     func,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -32,17 +34,24 @@ TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def readable(principal: Principal) -> ColumnElement[bool]:
-    """The tickets this principal may see: staff see all; customers their own and, where the
-    organization shares tickets, their organization's."""
+def visible_sets(principal: Principal) -> list[ColumnElement[bool]]:
+    """The tickets this principal may see, as conditions whose union is the answer: staff see all;
+    customers their own and, where the organization shares tickets, their organization's. Each
+    condition matches one index, so a page can be read from each and merged."""
     if principal.is_staff:
-        return true()
+        return [true()]
     if principal.user_id is None:
-        return false()
+        return [false()]
     own = Ticket.requester_id == principal.user_id
     if principal.sees_organization_tickets and principal.organization_id is not None:
-        return or_(own, Ticket.organization_id == principal.organization_id)
-    return own
+        return [own, Ticket.organization_id == principal.organization_id]
+    return [own]
+
+
+def readable(principal: Principal) -> ColumnElement[bool]:
+    """The tickets this principal may see, as one condition."""
+    sets = visible_sets(principal)
+    return sets[0] if len(sets) == 1 else or_(*sets)
 
 
 def get(session: Session, ticket_id: int, *, principal: Principal, for_update: bool = False) -> Ticket | None:
@@ -97,8 +106,25 @@ def list_page(
     before_id: int | None,
     limit: int,
 ) -> list[RowMapping]:
-    """Newest first, keyset-paginated on id; fetches ``limit`` plain rows."""
-    stmt = select(TICKETS).where(readable(principal))
+    """Newest first, keyset-paginated on id; fetches ``limit`` plain rows.
+
+    With several visible sets, each is paged on its own index and the pages are merged: an OR
+    would make the database walk the whole table in id order looking for the rare matches."""
+    branches = [_page(session, where, filters, before_id, limit) for where in visible_sets(principal)]
+    if len(branches) == 1:
+        return list(session.execute(branches[0]).mappings())
+    merged = union_all(*(b.subquery().select() for b in branches)).subquery()
+    stmt = select(merged).order_by(merged.c.id.desc()).limit(limit * len(branches))
+    rows: dict[int, RowMapping] = {}
+    for row in session.execute(stmt).mappings():  # a ticket in several sets comes once per set
+        rows.setdefault(row["id"], row)
+    return list(rows.values())[:limit]
+
+
+def _page(
+    session: Session, where: ColumnElement[bool], filters: TicketFilter, before_id: int | None, limit: int
+) -> Select[Any]:
+    stmt = select(TICKETS).where(where)
     if filters.status:
         stmt = stmt.where(Ticket.status.in_(filters.status))
     if filters.priority:
@@ -120,7 +146,7 @@ def list_page(
         stmt = stmt.where(_full_text(session, terms) if terms else false())
     if before_id is not None:
         stmt = stmt.where(Ticket.id < before_id)
-    return list(session.execute(stmt.order_by(Ticket.id.desc()).limit(limit)).mappings())
+    return stmt.order_by(Ticket.id.desc()).limit(limit)
 
 
 def insert_ticket(session: Session, values: dict[str, Any]) -> int:
