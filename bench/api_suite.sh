@@ -18,6 +18,7 @@ WORKERS=${WORKERS:-2}
 SIZES=${SIZES:-"10000 1000000"}
 BIN=.venv/bin
 mkdir -p "$OUT" "$DATA"
+DATA=$(cd "$DATA" && pwd)
 
 pg_db() { psql "$PG_ADMIN" -qtAc "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; }
 
@@ -32,7 +33,10 @@ prepare() {  # name url tickets: migrate and load once
 token_for() {  # url: a bench admin and a fresh token, printed
   SUPPORTOPS_DATABASE_URL="$1" $BIN/supportops users create --email bench@example.com --name Bench \
     --role admin >/dev/null 2>&1 || true
-  SUPPORTOPS_DATABASE_URL="$1" $BIN/supportops tokens create --email bench@example.com --name bench 2>/dev/null | tail -n1
+  local token
+  token=$(SUPPORTOPS_DATABASE_URL="$1" $BIN/supportops tokens create --email bench@example.com --name bench | tail -n1)
+  [ -n "$token" ] || { echo "could not create a bench token on $1" >&2; exit 1; }
+  echo "$token"
 }
 
 SERVER=""
@@ -53,7 +57,7 @@ trap stop EXIT
 for size in $SIZES; do
   for backend in sqlite postgres; do
     name="so_${backend}_${size}"
-    if [ "$backend" = sqlite ]; then url="sqlite:///$PWD/$DATA/$name.db"; else
+    if [ "$backend" = sqlite ]; then url="sqlite:///$DATA/$name.db"; else
       pg_db "$name" || psql "$PG_ADMIN" -qc "CREATE DATABASE $name"
       url="$PG_BASE/$name"
     fi
@@ -71,7 +75,7 @@ bench/peers/django_helpdesk/setup.sh --reset >/dev/null
 bench/peers/django_helpdesk/run.sh --background >/dev/null
 for backend in sqlite postgres; do
   name="so_${backend}_create"
-  if [ "$backend" = sqlite ]; then rm -f "$DATA/$name.db"*; url="sqlite:///$PWD/$DATA/$name.db"; else
+  if [ "$backend" = sqlite ]; then rm -f "$DATA/$name.db"*; url="sqlite:///$DATA/$name.db"; else
     psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
     url="$PG_BASE/$name"
   fi
