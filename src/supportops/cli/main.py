@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -37,6 +39,17 @@ def _fail(message: str) -> typer.Exit:
 
 def _database() -> Database:
     return Database.from_url(get_settings().database_url)
+
+
+@contextmanager
+def _plain_errors() -> Iterator[None]:
+    """Bad input ends the command with one line naming the problem, never a traceback."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise _fail(_validation_message(exc)) from None
+    except SupportOpsError as exc:
+        raise _fail(exc.detail) from None
 
 
 def _require_migrated(url: str) -> None:
@@ -83,7 +96,7 @@ def users_create(
 ) -> None:
     """Create a user."""
     clock = SystemClock()
-    try:
+    with _plain_errors():
         data = UserCreate(
             email=email,
             name=name,
@@ -95,10 +108,6 @@ def users_create(
         with _database().unit_of_work() as session:
             user = accounts.create_user_unchecked(session, data=data, now=clock.now())
             typer.echo(f"created {user.role} {user.email} (id {user.id})")
-    except ValidationError as exc:
-        raise _fail(_validation_message(exc)) from None
-    except SupportOpsError as exc:
-        raise _fail(exc.detail) from None
 
 
 @tokens_app.command("create")
@@ -111,23 +120,18 @@ def tokens_create(
 ) -> None:
     """Create an API token and print its secret (shown only this once) as the last line."""
     clock = SystemClock()
-    try:
-        with _database().unit_of_work() as session:
-            user = accounts.find_user_by_email(session, email)
-            if user is None:
-                raise _fail(f"no user with email {email}")
-            issued = accounts.issue_token(
-                session, user=user, data=TokenCreate(name=name, scopes=scope), now=clock.now()
-            )
-            typer.echo(
-                f"token {issued.token.id} for {user.email}, scopes {', '.join(issued.token.scopes)}:",
-                err=True,
-            )
-            typer.echo(issued.secret)
-    except ValidationError as exc:
-        raise _fail(_validation_message(exc)) from None
-    except SupportOpsError as exc:
-        raise _fail(exc.detail) from None
+    with _plain_errors(), _database().unit_of_work() as session:
+        user = accounts.find_user_by_email(session, email)
+        if user is None:
+            raise _fail(f"no user with email {email}")
+        issued = accounts.issue_token(
+            session, user=user, data=TokenCreate(name=name, scopes=scope), now=clock.now()
+        )
+        typer.echo(
+            f"token {issued.token.id} for {user.email}, scopes {', '.join(issued.token.scopes)}:",
+            err=True,
+        )
+        typer.echo(issued.secret)
 
 
 @demo_app.command("load")
@@ -145,10 +149,8 @@ def demo_load(
         if done % step < 1 or done == tickets:
             typer.echo(f"  {done:,} / {tickets:,} tickets", err=True)
 
-    try:
+    with _plain_errors():
         summary = load(db, tickets=tickets, seed=seed, progress=progress)
-    except SupportOpsError as exc:
-        raise _fail(exc.detail) from None
     typer.echo(
         f"loaded {summary.tickets:,} tickets, {summary.messages:,} messages, {summary.events:,} events, "
         f"{summary.customers:,} customers, {summary.agents} agents in {summary.seconds:.1f}s"

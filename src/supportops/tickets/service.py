@@ -392,6 +392,39 @@ def create_ticket(
 # --- changing ---------------------------------------------------------------------------------
 
 
+def _change(
+    session: Session,
+    ticket: Ticket,
+    field: str,
+    value: Any,
+    *,
+    actor: Principal,
+    now: datetime,
+    changes: dict[str, tuple[Any, Any]],
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Set one field and log it; False when it already had that value."""
+    old = getattr(ticket, field)
+    if old == value:
+        return False
+    setattr(ticket, field, value)
+    _log(
+        session,
+        ticket,
+        actor=actor,
+        now=now,
+        kind="change",
+        field=field,
+        old=old,
+        new=value,
+        public=public,
+        data=data,
+    )
+    changes[field] = (old, value)
+    return True
+
+
 def _check_version(ticket: Ticket, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != ticket.version:
         raise StaleTicket(ticket.id, expected=expected_version, current=ticket.version)
@@ -445,51 +478,30 @@ def update_ticket(
     if "custom_fields" in fields and data.custom_fields is not None:
         simple["custom_fields"] = {**ticket.custom_fields, **data.custom_fields}
     for name, value in simple.items():
-        old = getattr(ticket, name)
-        if old != value:
-            setattr(ticket, name, value)
-            _log(
-                session,
-                ticket,
-                actor=actor,
-                now=now,
-                kind="change",
-                field=name,
-                old=old,
-                new=value,
-                public=name in ("subject", "priority"),
-            )
-            changes[name] = (old, value)
-
-    if "group_id" in fields and new_group != ticket.group_id:
-        old_group = ticket.group_id
-        ticket.group_id = new_group
-        _log(
+        _change(
             session,
             ticket,
+            name,
+            value,
             actor=actor,
             now=now,
-            kind="change",
-            field="group_id",
-            old=old_group,
-            new=new_group,
+            changes=changes,
+            public=name in ("subject", "priority"),
+        )
+    if "group_id" in fields:
+        _change(
+            session,
+            ticket,
+            "group_id",
+            new_group,
+            actor=actor,
+            now=now,
+            changes=changes,
             data={"group_tier": group_tier},
         )
-        changes["group_id"] = (old_group, new_group)
-    if "assignee_id" in fields and new_assignee != ticket.assignee_id:
-        old_assignee = ticket.assignee_id
-        ticket.assignee_id = new_assignee
-        _log(
-            session,
-            ticket,
-            actor=actor,
-            now=now,
-            kind="change",
-            field="assignee_id",
-            old=old_assignee,
-            new=new_assignee,
-        )
-        changes["assignee_id"] = (old_assignee, new_assignee)
+    if "assignee_id" in fields and _change(
+        session, ticket, "assignee_id", new_assignee, actor=actor, now=now, changes=changes
+    ):
         move = lifecycle.after_assignment(Status(ticket.status), has_assignee=new_assignee is not None)
         if move is not None:
             _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
@@ -600,16 +612,10 @@ def add_message(
             _set_status(session, ticket, move, actor=actor, now=now, settings=settings)
     elif data.public and kind == AuthorKind.agent:
         if ticket.assignee_id is None and actor.user_id is not None and _may_take(session, actor, ticket):
-            ticket.assignee_id = actor.user_id
-            _log(
-                session,
-                ticket,
-                actor=actor,
-                now=now,
-                kind="change",
-                field="assignee_id",
-                old=None,
-                new=actor.user_id,
+            taken: dict[str, tuple[Any, Any]] = {}
+            _change(session, ticket, "assignee_id", actor.user_id, actor=actor, now=now, changes=taken)
+            publish(
+                session, TicketChanged(ticket_id=ticket.id, at=now, actor_id=actor.user_id, changes=taken)
             )
         move = lifecycle.after_agent_reply(current) if ticket.assignee_id is not None else None
         if move is not None and data.status is None:
