@@ -28,6 +28,11 @@ def run_migrations() -> None:
         _run(connectable)
         return
     engine = create_engine(url, poolclass=pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        # The file is made a WAL database once, here, before any server opens it.
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            connection.commit()
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

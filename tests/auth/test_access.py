@@ -139,3 +139,19 @@ def test_demoting_an_agent_to_customer_narrows_what_the_token_sees(client: TestC
         headers=team.admin.headers,
     )
     assert client.get("/api/v1/tickets", headers=team.agent.headers).json()["items"] == []
+
+
+def test_agent_skills_are_set_validated_and_cleared_for_customers(client: TestClient, team: Team) -> None:
+    url = f"/api/v1/users/{team.agent.id}"
+    set_ = client.patch(url, json={"skills": {"Billing": 4, "how-to": 2}}, headers=team.admin.headers)
+    assert set_.status_code == 200 and set_.json()["skills"] == {"billing": 4, "how-to": 2}
+    for bad in ({"billing": 6}, {"billing": 0}, {"bad skill": 3}):
+        refused = client.patch(url, json={"skills": bad}, headers=team.admin.headers)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"].startswith("skills")
+    assert client.get(url, headers=team.lead.headers).json()["skills"] == {"billing": 4, "how-to": 2}
+    customer = client.patch(
+        f"/api/v1/users/{team.customer.id}", json={"skills": {"billing": 3}}, headers=team.admin.headers
+    )
+    assert customer.status_code == 422 and customer.json()["errors"][0]["field"] == "skills"
+    demoted = client.patch(url, json={"role": "customer", "group_ids": []}, headers=team.admin.headers)
+    assert demoted.json()["skills"] == {}

@@ -102,3 +102,19 @@ def test_upgrade_creates_the_sqlite_folder(tmp_path: Path, monkeypatch: pytest.M
         assert (tmp_path / "var" / "nested" / "so.db").exists()
     finally:
         get_settings.cache_clear()
+
+
+def test_skills_from_the_command_line(cli_db: Database) -> None:
+    ok = runner.invoke(
+        app, ["users", "create", "--email", "s@example.com", "--name", "S", "--skill", "billing=4"]
+    )
+    assert ok.exit_code == 0, ok.output
+    with cli_db.unit_of_work(write=False) as session:
+        user = accounts.find_user_by_email(session, "s@example.com")
+        assert user is not None
+        assert accounts.skills_of_users(session, [user.id])[user.id] == {"billing": 4}
+    for bad in ("billing", "billing=9"):
+        result = runner.invoke(
+            app, ["users", "create", "--email", "t@example.com", "--name", "T", "--skill", bad]
+        )
+        assert result.exit_code == 2 and "skill" in result.stderr

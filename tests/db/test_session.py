@@ -50,3 +50,10 @@ def test_writers_of_two_engines_on_one_sqlite_file_all_commit(sqlite_template: P
         assert session.scalar(select(func.count()).select_from(Organization)) == 240
     for e in engines:
         e.engine.dispose()
+
+
+def test_migrated_sqlite_files_are_in_wal_mode(sqlite_template: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(sqlite_template) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -395,3 +396,32 @@ def test_load_on_each_database(db: Database, demo_now: datetime, fast_hashing: N
         )
         assert created.id == summary.tickets + 1
         assert accounts.find_user_by_email(session, DEMO_LOGINS[0].email) is not None
+
+
+def test_demo_agents_have_skills_that_match_their_groups(tmp_path: Path) -> None:
+    from supportops.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'skills.db'}"
+    upgrade(url)
+    db = Database.from_url(url)
+    load(db, tickets=50, seed=3, now=datetime(2026, 6, 1, tzinfo=UTC))
+    with db.unit_of_work(write=False) as session:
+        rows = session.execute(
+            text(
+                "SELECT u.email, s.skill, s.proficiency FROM agent_skills s JOIN users u ON u.id = s.user_id"
+            )
+        ).all()
+        customers_with_skills = session.execute(
+            text(
+                "SELECT count(*) FROM agent_skills s JOIN users u ON u.id = s.user_id"
+                " WHERE u.role = 'customer'"
+            )
+        ).scalar()
+    assert customers_with_skills == 0
+    assert all(1 <= p <= 5 for _, _, p in rows)
+    by_user: dict[str, dict[str, int]] = {}
+    for email, skill, level in rows:
+        by_user.setdefault(email, {})[skill] = level
+    assert by_user["l3@helpdesk.example"]["bug"] >= 4
+    assert "how-to" in by_user["l1@helpdesk.example"]
+    db.engine.dispose()

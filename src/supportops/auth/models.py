@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportops.db.base import Base, BigId, JSONType, UTCDateTime
@@ -53,6 +53,17 @@ class GroupMembership(Base):
 
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class AgentSkill(Base):
+    """What an agent is good at, 1 (learning) to 5 (expert); routing matches tickets to it."""
+
+    __tablename__ = "agent_skills"
+    __table_args__ = (CheckConstraint("proficiency BETWEEN 1 AND 5", name="proficiency_range"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    proficiency: Mapped[int] = mapped_column(Integer)
 
 
 class ApiToken(Base):

@@ -7,7 +7,15 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from supportops.auth.models import ApiToken, Group, GroupMembership, Organization, User, WebSession
+from supportops.auth.models import (
+    AgentSkill,
+    ApiToken,
+    Group,
+    GroupMembership,
+    Organization,
+    User,
+    WebSession,
+)
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -120,6 +128,21 @@ def set_memberships_of_user(session: Session, user_id: int, group_ids: Iterable[
 def set_members_of_group(session: Session, group_id: int, user_ids: Iterable[int]) -> None:
     session.execute(delete(GroupMembership).where(GroupMembership.group_id == group_id))
     session.add_all(GroupMembership(user_id=u, group_id=group_id) for u in sorted(set(user_ids)))
+
+
+def skills_of_users(session: Session, user_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    result: dict[int, dict[str, int]] = {uid: {} for uid in user_ids}
+    if not user_ids:
+        return result
+    stmt = select(AgentSkill).where(AgentSkill.user_id.in_(user_ids)).order_by(AgentSkill.skill)
+    for row in session.scalars(stmt):
+        result[row.user_id][row.skill] = row.proficiency
+    return result
+
+
+def set_skills(session: Session, user_id: int, skills: dict[str, int]) -> None:
+    session.execute(delete(AgentSkill).where(AgentSkill.user_id == user_id))
+    session.add_all(AgentSkill(user_id=user_id, skill=k, proficiency=v) for k, v in sorted(skills.items()))
 
 
 def get_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from supportops.auth import service
 from supportops.auth.deps import CurrentCtx
@@ -56,8 +57,14 @@ def _next(ids: list[int], limit: int) -> str | None:
     return encode_cursor({"after": ids[limit - 1]}) if len(ids) > limit else None
 
 
-def _user_reads(users: list[User], groups: dict[int, list[int]]) -> list[UserRead]:
-    return [UserRead.model_validate(u).model_copy(update={"group_ids": groups.get(u.id, [])}) for u in users]
+def _user_reads(session: Session, users: list[User]) -> list[UserRead]:
+    ids = [u.id for u in users]
+    groups = service.group_ids_of_users(session, ids)
+    skills = service.skills_of_users(session, ids)
+    return [
+        UserRead.model_validate(u).model_copy(update={"group_ids": groups[u.id], "skills": skills[u.id]})
+        for u in users
+    ]
 
 
 def _group_reads(groups: list[Group], members: dict[int, list[int]]) -> list[GroupRead]:
@@ -72,7 +79,7 @@ def me(ctx: CurrentCtx) -> UserRead:
     with ctx.read() as session:
         assert ctx.principal.user_id is not None
         user = service.get_user(session, actor=ctx.principal, user_id=ctx.principal.user_id)
-        return _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+        return _user_reads(session, [user])[0]
 
 
 @router.get("/users", tags=["users"])
@@ -93,7 +100,7 @@ def list_users(
             organization_id=organization_id,
         )
         page = users[:limit]
-        items = _user_reads(page, service.group_ids_of_users(session, [u.id for u in page]))
+        items = _user_reads(session, page)
         return UserPage(items=items, next_cursor=_next([u.id for u in users], limit))
 
 
@@ -101,21 +108,21 @@ def list_users(
 def create_user(data: UserCreate, ctx: CurrentCtx) -> UserRead:
     with ctx.write() as session:
         user = service.create_user(session, actor=ctx.principal, data=data, now=ctx.now)
-        return _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+        return _user_reads(session, [user])[0]
 
 
 @router.get("/users/{user_id}", tags=["users"])
 def get_user(user_id: Id, ctx: CurrentCtx) -> UserRead:
     with ctx.read() as session:
         user = service.get_user(session, actor=ctx.principal, user_id=user_id)
-        return _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+        return _user_reads(session, [user])[0]
 
 
 @router.patch("/users/{user_id}", tags=["users"])
 def update_user(user_id: Id, data: UserUpdate, ctx: CurrentCtx) -> UserRead:
     with ctx.write() as session:
         user = service.update_user(session, actor=ctx.principal, user_id=user_id, data=data)
-        read = _user_reads([user], service.group_ids_of_users(session, [user.id]))[0]
+        read = _user_reads(session, [user])[0]
     ctx.state.token_cache.forget_all()  # a role change or deactivation applies to cached tokens now
     return read
 

@@ -1,13 +1,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from supportops.auth.enums import Role, Scope, Tier
 from supportops.kit.text import DbId, ShortText
 
 _NO_EXTRA = ConfigDict(extra="forbid")
+
+SkillName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+    ),
+]
+Proficiency = Annotated[int, Field(ge=1, le=5)]
+Skills = Annotated[
+    dict[SkillName, Proficiency], Field(max_length=50, description="skill name to proficiency, 1 to 5")
+]
 
 
 class OrganizationCreate(BaseModel):
@@ -46,6 +62,7 @@ class UserCreate(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     timezone: str = Field(default="UTC", max_length=64)
     group_ids: list[DbId] = Field(default_factory=list, max_length=50)
+    skills: Skills = Field(default_factory=dict)
 
     @field_validator("email")
     @classmethod
@@ -63,6 +80,7 @@ class UserUpdate(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
     timezone: str | None = Field(default=None, max_length=64)
     group_ids: list[DbId] | None = Field(default=None, max_length=50)
+    skills: Skills | None = None
 
 
 class UserRead(BaseModel):
@@ -77,6 +95,7 @@ class UserRead(BaseModel):
     timezone: str
     created_at: datetime
     group_ids: list[int] = Field(default_factory=list)
+    skills: dict[str, int] = Field(default_factory=dict)
 
 
 class GroupCreate(BaseModel):

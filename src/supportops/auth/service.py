@@ -90,6 +90,11 @@ def _check_organization(session: Session, org_id: int | None, field: str) -> Non
         raise InvalidInput(f"Organization {org_id} does not exist.", field=field)
 
 
+def _check_skills(skills: dict[str, int], role: Role) -> None:
+    if skills and role not in STAFF_ROLES:
+        raise InvalidInput("Only agents, leads and admins have skills.", field="skills")
+
+
 def _check_groups(session: Session, group_ids: Sequence[int], role: Role, field: str) -> None:
     if group_ids and role not in STAFF_ROLES:
         raise InvalidInput("Only agents, leads and admins can belong to groups.", field=field)
@@ -110,6 +115,7 @@ def create_user_unchecked(session: Session, *, data: UserCreate, now: datetime) 
     _check_timezone(data.timezone, "timezone")
     _check_organization(session, data.organization_id, "organization_id")
     _check_groups(session, data.group_ids, data.role, "group_ids")
+    _check_skills(data.skills, data.role)
     user = User(
         email=data.email.lower(),
         name=data.name,
@@ -125,7 +131,9 @@ def create_user_unchecked(session: Session, *, data: UserCreate, now: datetime) 
     session.flush()
     if data.group_ids:
         repository.set_memberships_of_user(session, user.id, data.group_ids)
-        session.flush()
+    if data.skills:
+        repository.set_skills(session, user.id, data.skills)
+    session.flush()
     return user
 
 
@@ -159,6 +167,11 @@ def update_user(session: Session, *, actor: Principal, user_id: int, data: UserU
         repository.set_memberships_of_user(session, user.id, data.group_ids)
     elif role not in STAFF_ROLES and repository.group_ids_of_user(session, user.id):
         repository.set_memberships_of_user(session, user.id, [])
+    if data.skills is not None:
+        _check_skills(data.skills, role)
+        repository.set_skills(session, user.id, data.skills)
+    elif role not in STAFF_ROLES:
+        repository.set_skills(session, user.id, {})
     for name in ("name", "language", "timezone", "is_active"):
         value = getattr(data, name)
         if value is not None:
@@ -200,6 +213,10 @@ def list_users(
 
 def group_ids_of_users(session: Session, user_ids: Sequence[int]) -> dict[int, list[int]]:
     return repository.group_ids_of_users(session, user_ids)
+
+
+def skills_of_users(session: Session, user_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    return repository.skills_of_users(session, user_ids)
 
 
 def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:

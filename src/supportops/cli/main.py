@@ -52,6 +52,16 @@ def _plain_errors() -> Iterator[None]:
         raise _fail(exc.detail) from None
 
 
+def _parse_skills(values: list[str]) -> dict[str, str]:
+    skills: dict[str, str] = {}
+    for value in values:
+        name, sep, level = value.partition("=")
+        if not sep or not name.strip():
+            raise _fail(f"--skill takes SKILL=LEVEL (for example billing=4), not {value!r}")
+        skills[name.strip()] = level.strip()
+    return skills
+
+
 def _require_migrated(url: str) -> None:
     if migrate.pending(url):
         raise _fail("the database is not at the newest migration; run `supportops db upgrade` first")
@@ -93,6 +103,9 @@ def users_create(
     ] = None,
     organization_id: Annotated[int | None, typer.Option()] = None,
     group_id: Annotated[list[int] | None, typer.Option(help="Repeat for several groups.")] = None,
+    skill: Annotated[
+        list[str] | None, typer.Option(help="SKILL=LEVEL with LEVEL 1-5, e.g. billing=4; repeat for several.")
+    ] = None,
 ) -> None:
     """Create a user."""
     clock = SystemClock()
@@ -104,6 +117,7 @@ def users_create(
             password=password,
             organization_id=organization_id,
             group_ids=group_id or [],
+            skills=_parse_skills(skill or []),
         )
         with _database().unit_of_work() as session:
             user = accounts.create_user_unchecked(session, data=data, now=clock.now())

@@ -100,6 +100,7 @@ def load(
         _insert(session, "groups", world.groups)
         _insert(session, "users", world.users)
         _insert(session, "group_memberships", world.memberships)
+        _insert(session, "agent_skills", world.skills)
         if db.dialect == "postgresql":
             _fix_sequences(session)
 

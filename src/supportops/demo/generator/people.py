@@ -28,6 +28,7 @@ class _World:
     users: list[dict[str, Any]]
     groups: list[dict[str, Any]]
     memberships: list[dict[str, Any]]
+    skills: list[dict[str, Any]]
     group_ids: dict[str, int]
     group_tier: dict[int, str]
     group_agents: dict[int, list[int]]
@@ -58,6 +59,38 @@ def _slug(name: str) -> str:
         w for w in name.lower().replace("&", " ").split() if w not in {"inc", "gmbh", "ltd", "ab", "sa", "co"}
     ]
     return "-".join("".join(ch for ch in w if ch.isalnum()) for w in words)
+
+
+# skill → (lowest, highest) proficiency, per kind of staff; L2 specialists add their group's skills
+_SKILLS: dict[str, dict[str, tuple[int, int]]] = {
+    "lead": {"how-to": (4, 5), "account": (3, 4), "billing": (3, 4), "bug": (2, 4)},
+    "agent-l1": {
+        "how-to": (3, 5),
+        "account": (2, 4),
+        "billing": (2, 3),
+        "bug": (1, 2),
+        "feature-request": (2, 4),
+    },
+    "agent-l2": {"bug": (3, 5), "how-to": (3, 5)},
+    "agent-l3": {"bug": (4, 5), "outage": (4, 5), "integration": (3, 4)},
+}
+_SPECIALTY_SKILLS: dict[str, dict[str, tuple[int, int]]] = {
+    "Billing & Accounts": {"billing": (4, 5), "account": (4, 5)},
+    "Integrations": {"integration": (4, 5), "outage": (2, 3)},
+}
+
+
+def _skills_of(user_id: int, kind: str, group_names: list[str]) -> list[dict[str, Any]]:
+    """Skills drawn from their own stream (seeded by the user id) so the rest of the data set
+    does not depend on them."""
+    ranges = dict(_SKILLS.get(kind, {}))
+    for group_name in group_names:
+        ranges.update(_SPECIALTY_SKILLS.get(group_name, {}))
+    draw = random.Random(user_id * 7919)
+    return [
+        {"user_id": user_id, "skill": skill, "proficiency": draw.randint(low, high)}
+        for skill, (low, high) in sorted(ranges.items())
+    ]
 
 
 def _build_world(
@@ -167,6 +200,7 @@ def _build_world(
     # staff: the demo logins come first in each kind
     staff: dict[int, _Staff] = {}
     memberships: list[dict[str, Any]] = []
+    skills: list[dict[str, Any]] = []
     group_agents: dict[int, list[int]] = {gid: [] for gid in group_ids.values()}
     lead_ids: list[int] = []
 
@@ -185,6 +219,7 @@ def _build_world(
             memberships.append({"group_id": gid, "user_id": user_id})
             if role == Role.agent:
                 group_agents[gid].append(user_id)
+        skills.extend(_skills_of(user_id, kind, group_names))
         return user_id
 
     add_staff("admin", 0, Role.admin, None, [])
@@ -245,6 +280,7 @@ def _build_world(
         users=users,
         groups=groups,
         memberships=memberships,
+        skills=skills,
         group_ids=group_ids,
         group_tier=group_tier,
         group_agents=group_agents,
