@@ -39,6 +39,43 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def _postgres_unreachable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it answers."""
+    try:
+        with psycopg.connect(_postgres_admin_url(), connect_timeout=5):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside CI, an unreachable PostgreSQL drops its half of the suite with one summary line."""
+    on_postgres = [
+        i for i in items if getattr(i, "callspec", None) and i.callspec.params.get("db") == "postgres"
+    ]
+    if not on_postgres or _in_ci():
+        return
+    reason = _postgres_unreachable()
+    if reason is None:
+        return
+    config.stash[_PG_SKIPPED] = (
+        f"PostgreSQL unreachable at {_postgres_admin_url()} ({reason}): "
+        f"{len(on_postgres)} PostgreSQL tests skipped; set SUPPORTOPS_TEST_POSTGRES_URL to run them."
+    )
+    kept = set(map(id, on_postgres))
+    items[:] = [i for i in items if id(i) not in kept]
+    config.hook.pytest_deselected(items=on_postgres)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    message = config.stash.get(_PG_SKIPPED, None)
+    if message:
+        terminalreporter.write_line(message, yellow=True)
+
+
+_PG_SKIPPED = pytest.StashKey[str]()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
