@@ -30,6 +30,7 @@ from supportops.auth.principal import Principal
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+TICKET_EVENTS: Table = TicketEvent.__table__  # type: ignore[assignment]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -158,7 +159,7 @@ def insert_ticket(session: Session, values: dict[str, Any]) -> int:
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.execute(insert(TicketEvent), rows)
+    session.execute(insert(TICKET_EVENTS), rows)
 
 
 def add_event(session: Session, event: TicketEvent) -> None:
