@@ -15,17 +15,17 @@ PG_BASE=${PG_ADMIN%/*}
 PER_OP=${PER_OP:-20}
 PORT=${PORT:-8000}
 WORKERS=${WORKERS:-2}
-SIZES=${SIZES:-"10000 1000000"}
+SIZES=${SIZES-"10000 1000000"}  # SIZES="" skips the read runs
 BIN=.venv/bin
 mkdir -p "$OUT" "$DATA"
 DATA=$(cd "$DATA" && pwd)
 
 pg_db() { psql "$PG_ADMIN" -qtAc "SELECT 1 FROM pg_database WHERE datname='$1'" | grep -q 1; }
 
-prepare() {  # name url tickets: migrate and load once
+prepare() {  # name url tickets: migrate (every run), load once
   local marker="$DATA/$1.loaded"
-  [ -f "$marker" ] && return 0
   SUPPORTOPS_DATABASE_URL="$2" $BIN/supportops db upgrade >/dev/null
+  [ -f "$marker" ] && return 0
   SUPPORTOPS_DATABASE_URL="$2" $BIN/supportops demo load --tickets "$3"
   touch "$marker"
 }
