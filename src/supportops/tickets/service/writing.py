@@ -1,35 +1,28 @@
-"""Ticket use cases. Every change goes through ``_log``, which appends the event and applies it to
-the counters, so the stored counters are always the fold of the event log."""
+"""Ticket use cases that change state: create, update, transition, reply, log time, auto-close."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from supportops.auth import service as accounts
-from supportops.auth.enums import STAFF_ROLES, Role, Scope
-from supportops.auth.models import User
+from supportops.auth.enums import Scope
 from supportops.auth.principal import SYSTEM, Principal
 from supportops.config import Settings, get_settings
 from supportops.events.bus import publish
 from supportops.jobs import service as jobs
 from supportops.kit.errors import Forbidden, IllegalTransition, InvalidInput
-from supportops.kit.pagination import Page, decode_cursor, encode_cursor
 from supportops.tickets import counters, lifecycle, repository
-from supportops.tickets.enums import DEFAULT_PRIORITY, PRIORITIES, AuthorKind, Status
-from supportops.tickets.errors import StaleTicket, TicketNotFound
+from supportops.tickets.enums import DEFAULT_PRIORITY, AuthorKind, Status
 from supportops.tickets.events import (
     MessagePosted,
     TicketChanged,
     TicketCreated,
     TicketStatusChanged,
 )
-from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
-from supportops.tickets.repository import TicketFilter
+from supportops.tickets.models import Message, Ticket, TimeEntry
 from supportops.tickets.schemas import (
     MessageCreate,
     TicketCreate,
@@ -37,234 +30,18 @@ from supportops.tickets.schemas import (
     TicketUpdate,
     TimeEntryCreate,
 )
-
-AUTO_CLOSE_JOB = "tickets.auto_close"
-COUNTER_FIELDS = tuple(counters.Counters.__dataclass_fields__)
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _minutes(start: datetime, end: datetime | None) -> float | None:
-    return None if end is None else round((end - start).total_seconds() / 60, 3)
-
-
-_COLUMNS = tuple(Ticket.__table__.columns.keys())
-
-
-def to_read(ticket: Ticket | RowMapping | Mapping[str, Any]) -> TicketRead:
-    """The API view of a ticket, from an ORM object or a plain row."""
-    values = {c: getattr(ticket, c) for c in _COLUMNS} if isinstance(ticket, Ticket) else dict(ticket)
-    status = Status(values["status"])
-    created_at = values["created_at"]
-    return TicketRead.model_validate(
-        {
-            **values,
-            "status_category": lifecycle.category(status),
-            "first_response_minutes": _minutes(created_at, values["first_response_at"]),
-            "resolution_minutes": _minutes(created_at, values["last_resolved_at"]),
-            "allowed_transitions": lifecycle.allowed(status, has_assignee=values["assignee_id"] is not None),
-        }
-    )
-
-
-def get_ticket(session: Session, *, actor: Principal, ticket_id: int, for_update: bool = False) -> Ticket:
-    actor.require(Scope.tickets_read)
-    ticket = repository.get(session, ticket_id, principal=actor, for_update=for_update)
-    if ticket is None:
-        raise TicketNotFound(ticket_id)
-    return ticket
-
-
-def read_ticket(session: Session, *, actor: Principal, ticket_id: int) -> TicketRead:
-    """A ticket for display only: a plain row, no ORM object."""
-    actor.require(Scope.tickets_read)
-    row = repository.get_row(session, ticket_id, principal=actor)
-    if row is None:
-        raise TicketNotFound(ticket_id)
-    return to_read(row)
-
-
-def list_tickets(
-    session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
-) -> Page[TicketRead]:
-    actor.require(Scope.tickets_read)
-    before_id = int(decode_cursor(cursor, keys=["before"])["before"]) if cursor else None
-    rows = repository.list_page(
-        session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
-    )
-    next_cursor = encode_cursor({"before": rows[limit - 1]["id"]}) if len(rows) > limit else None
-    return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
-
-
-def list_messages(
-    session: Session, *, actor: Principal, ticket: Ticket, cursor: str | None, limit: int
-) -> Page[Message]:
-    after_id = int(decode_cursor(cursor, keys=["after"])["after"]) if cursor else None
-    rows = repository.list_messages(
-        session, ticket.id, customer_view=not actor.is_staff, after_id=after_id, limit=limit + 1
-    )
-    next_cursor = encode_cursor({"after": rows[limit - 1].id}) if len(rows) > limit else None
-    return Page(items=rows[:limit], next_cursor=next_cursor)
-
-
-def timeline(
-    session: Session, *, actor: Principal, ticket: Ticket, cursor: str | None, limit: int
-) -> tuple[list[tuple[TicketEvent, Message | None]], str | None]:
-    """Events in order, each message event paired with its message; customers see public ones only."""
-    after_id = int(decode_cursor(cursor, keys=["after"])["after"]) if cursor else None
-    events = repository.list_events(
-        session, ticket.id, customer_view=not actor.is_staff, after_id=after_id, limit=limit + 1
-    )
-    next_cursor = encode_cursor({"after": events[limit - 1].id}) if len(events) > limit else None
-    events = events[:limit]
-    ids = [int(e.new_value) for e in events if e.kind == "message"]
-    messages = repository.messages_by_id(session, ids)
-    return [(e, messages.get(int(e.new_value)) if e.kind == "message" else None) for e in events], next_cursor
-
-
-def event_log(session: Session, *, ticket_id: int) -> list[TicketEvent]:
-    return repository.all_events(session, ticket_id)
-
-
-def counters_of(ticket: Ticket) -> counters.Counters:
-    return counters.Counters(**{f: getattr(ticket, f) for f in COUNTER_FIELDS})
-
-
-def recompute_counters(session: Session, *, ticket_id: int) -> counters.Counters:
-    """Fold the stored event log: what the counters must equal."""
-    return counters.recompute(
-        counters.LoggedEvent(e.kind, e.at, e.field, e.old_value, e.new_value, e.data)
-        for e in repository.all_events(session, ticket_id)
-    )
-
-
-# --- the event log ----------------------------------------------------------------------------
-
-
-def _log(
-    session: Session,
-    ticket: Ticket,
-    *,
-    actor: Principal,
-    now: datetime,
-    kind: str,
-    field: str | None = None,
-    old: Any = None,
-    new: Any = None,
-    data: dict[str, Any] | None = None,
-    public: bool = False,
-) -> None:
-    repository.add_event(
-        session,
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=actor.user_id,
-            kind=kind,
-            public=public,
-            field=field,
-            old_value=old,
-            new_value=new,
-            data=data,
-        ),
-    )
-    updated = counters.apply(counters_of(ticket), counters.LoggedEvent(kind, now, field, old, new, data))
-    for name in COUNTER_FIELDS:
-        value = getattr(updated, name)
-        if getattr(ticket, name) != value:
-            setattr(ticket, name, value)
-    ticket.updated_at = now
-
-
-def _set_status(
-    session: Session,
-    ticket: Ticket,
-    target: Status,
-    *,
-    actor: Principal,
-    now: datetime,
-    settings: Settings,
-) -> None:
-    current = Status(ticket.status)
-    problem = lifecycle.why_not(current, target, has_assignee=ticket.assignee_id is not None)
-    if problem is not None:
-        options = lifecycle.allowed(current, has_assignee=ticket.assignee_id is not None)
-        raise IllegalTransition(problem, allowed=[o.value for o in options])
-    ticket.status = target.value
-    _log(
-        session,
-        ticket,
-        actor=actor,
-        now=now,
-        kind="change",
-        field="status",
-        old=current.value,
-        new=target.value,
-        public=True,
-    )
-    if target == Status.closed:
-        ticket.closed_at = now
-    if target == Status.resolved:
-        jobs.enqueue(
-            session,
-            kind=AUTO_CLOSE_JOB,
-            payload={"ticket_id": ticket.id, "resolved_at": now.isoformat()},
-            now=now,
-            run_at=now + timedelta(days=settings.auto_close_days),
-            dedupe_key=f"{AUTO_CLOSE_JOB}:{ticket.id}:{now.isoformat()}",
-        )
-    publish(
-        session,
-        TicketStatusChanged(
-            ticket_id=ticket.id,
-            at=now,
-            actor_id=actor.user_id,
-            old=current.value,
-            new=target.value,
-            reopened=lifecycle.is_reopen(current, target),
-        ),
-    )
-
-
-def _staff_user(session: Session, user_id: int, field: str) -> User:
-    user = accounts.users_by_id(session, [user_id]).get(user_id)
-    if user is None or not user.is_active:
-        raise InvalidInput(f"User {user_id} does not exist or is deactivated.", field=field)
-    if Role(user.role) not in STAFF_ROLES:
-        raise InvalidInput(f"User {user_id} is a customer; only agents can be assigned.", field=field)
-    return user
-
-
-def _check_assignee_in_group(session: Session, assignee_id: int, group_id: int | None, field: str) -> None:
-    if group_id is None:
-        return
-    if assignee_id not in accounts.member_ids_of_groups(session, [group_id])[group_id]:
-        raise InvalidInput(
-            f"User {assignee_id} is not a member of group {group_id}; pick a member or change the group.",
-            field=field,
-        )
-
-
-def _group_tier(session: Session, group_id: int | None, field: str) -> str | None:
-    if group_id is None:
-        return None
-    tier = accounts.group_tier(session, group_id)
-    if tier is None:
-        raise InvalidInput(f"Group {group_id} does not exist.", field=field)
-    return tier.value
-
-
-def _check_priority(priority: str, settings: Settings, field: str = "priority") -> str:
-    allowed = PRIORITIES[settings.priority_scheme]
-    if priority not in allowed:
-        raise InvalidInput(
-            f"{priority} is not a priority in the {settings.priority_scheme.upper()} scheme; "
-            f"use one of {', '.join(allowed)}.",
-            field=field,
-        )
-    return priority
-
+from supportops.tickets.service.history import (
+    AUTO_CLOSE_JOB,
+    _change,
+    _check_assignee_in_group,
+    _check_priority,
+    _check_version,
+    _group_tier,
+    _log,
+    _set_status,
+    _staff_user,
+)
+from supportops.tickets.service.reading import COUNTER_FIELDS, to_read
 
 # --- creating ---------------------------------------------------------------------------------
 
@@ -390,44 +167,6 @@ def create_ticket(
 
 
 # --- changing ---------------------------------------------------------------------------------
-
-
-def _change(
-    session: Session,
-    ticket: Ticket,
-    field: str,
-    value: Any,
-    *,
-    actor: Principal,
-    now: datetime,
-    changes: dict[str, tuple[Any, Any]],
-    public: bool = False,
-    data: dict[str, Any] | None = None,
-) -> bool:
-    """Set one field and log it; False when it already had that value."""
-    old = getattr(ticket, field)
-    if old == value:
-        return False
-    setattr(ticket, field, value)
-    _log(
-        session,
-        ticket,
-        actor=actor,
-        now=now,
-        kind="change",
-        field=field,
-        old=old,
-        new=value,
-        public=public,
-        data=data,
-    )
-    changes[field] = (old, value)
-    return True
-
-
-def _check_version(ticket: Ticket, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != ticket.version:
-        raise StaleTicket(ticket.id, expected=expected_version, current=ticket.version)
 
 
 def update_ticket(
@@ -671,10 +410,6 @@ def log_time(
     )
     session.flush()
     return entry
-
-
-def list_time_entries(session: Session, *, ticket: Ticket) -> list[TimeEntry]:
-    return repository.list_time_entries(session, ticket.id)
 
 
 # --- jobs -------------------------------------------------------------------------------------
