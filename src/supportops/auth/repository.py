@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from supportops.auth.models import (
@@ -49,10 +49,6 @@ def get_users(session: Session, ids: Iterable[int]) -> dict[int, User]:
     if not wanted:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
-
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def get_organization(session: Session, org_id: int) -> Organization | None:

@@ -227,10 +227,6 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return repository.get_user_by_email(session, email)
 
 
-def count_users(session: Session) -> int:
-    return repository.count_users(session)
-
-
 # --- organizations ----------------------------------------------------------------------------
 
 
@@ -285,10 +281,6 @@ def list_organizations(
     return repository.list_organizations(session, after_id=after_id, limit=limit)
 
 
-def organizations_by_id(session: Session, ids: Sequence[int]) -> dict[int, Organization]:
-    return {i: o for i in set(ids) if (o := repository.get_organization(session, i)) is not None}
-
-
 # --- groups -----------------------------------------------------------------------------------
 
 
@@ -338,14 +330,6 @@ def get_group(session: Session, *, actor: Principal, group_id: int) -> Group:
     if group is None or not actor.is_staff:
         raise NotFound(f"Group {group_id} does not exist.")
     return group
-
-
-def find_group(session: Session, group_id: int) -> Group | None:
-    return repository.get_group(session, group_id)
-
-
-def find_group_by_name(session: Session, name: str) -> Group | None:
-    return repository.get_group_by_name(session, name)
 
 
 def group_tier(session: Session, group_id: int) -> Tier | None:

@@ -40,8 +40,3 @@ def publish(session: Session, event: DomainEvent) -> None:
     for event_type in type(event).__mro__:
         for handler in _handlers.get(event_type, ()):
             handler(session, event)
-
-
-def unsubscribe_all(event_type: type[DomainEvent]) -> None:
-    """For tests that install a temporary handler."""
-    _handlers.pop(event_type, None)

@@ -44,10 +44,6 @@ def handler(kind: str) -> Callable[[JobHandler], JobHandler]:
     return register
 
 
-def registered_kinds() -> list[str]:
-    return sorted(_registry)
-
-
 def enqueue(
     session: Session,
     *,
@@ -121,10 +117,6 @@ def run_due(db: Database, *, clock: Clock, worker: str, limit: int = 50) -> RunR
 def next_due(db: Database) -> datetime | None:
     with db.unit_of_work(write=False) as session:
         return repository.next_run_at(session)
-
-
-def get_job(session: Session, job_id: int) -> Job | None:
-    return repository.get(session, job_id)
 
 
 def jobs_of_kind(session: Session, kind: str, *, limit: int = 100) -> list[Job]:

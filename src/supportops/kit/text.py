@@ -13,7 +13,6 @@ def _no_control_nul(value: str) -> str:
     return value
 
 
-CleanStr = Annotated[str, AfterValidator(_no_control_nul)]
 ShortText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),

@@ -202,13 +202,3 @@ def messages_by_id(session: Session, ids: Sequence[int]) -> dict[int, Message]:
 def list_time_entries(session: Session, ticket_id: int) -> list[TimeEntry]:
     stmt = select(TimeEntry).where(TimeEntry.ticket_id == ticket_id).order_by(TimeEntry.id).limit(1000)
     return list(session.scalars(stmt))
-
-
-def resolved_before(session: Session, *, cutoff: datetime, limit: int) -> list[Ticket]:
-    stmt = (
-        select(Ticket)
-        .where(Ticket.status == "resolved", Ticket.last_resolved_at <= cutoff)
-        .order_by(Ticket.last_resolved_at)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
