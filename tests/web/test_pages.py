@@ -161,3 +161,15 @@ def test_logout_ends_the_session(client: TestClient, people: dict[str, int]) -> 
     client.post("/logout", data={"csrf_token": token})
     client.cookies.set("supportops_session", old_cookie or "")
     assert client.get("/portal", follow_redirects=False).status_code == 303
+
+
+def test_unknown_email_gets_the_same_answer_as_a_wrong_password(
+    client: TestClient, people: dict[str, int]
+) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": "nobody@help.example.com", "password": "whatever-pass", "csrf_token": csrf(page.text)},
+    )
+    assert response.status_code == 401
+    assert "Wrong email or password" in response.text

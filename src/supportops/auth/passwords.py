@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,11 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-# A fixed hash that never matches: verifying against it keeps unknown-user logins as slow as known ones.
-DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@cache
+def dummy_hash() -> str:
+    """A hash that never matches: verifying against it keeps unknown-user logins as slow as known
+    ones. Made on first use, not at import, so that commands that never log anyone in start fast."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def new_secret(prefix: str) -> str:

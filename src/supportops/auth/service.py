@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from supportops.auth import repository
 from supportops.auth.enums import ROLE_SCOPES, STAFF_ROLES, Role, Scope, Tier
 from supportops.auth.models import ApiToken, Group, Organization, User, WebSession
-from supportops.auth.passwords import DUMMY_HASH, digest, hash_password, new_secret, verify_password
+from supportops.auth.passwords import digest, dummy_hash, hash_password, new_secret, verify_password
 from supportops.auth.principal import Principal
 from supportops.auth.schemas import (
     GroupCreate,
@@ -420,7 +420,7 @@ def login(
 ) -> IssuedSession:
     user = repository.get_user_by_email(session, email.strip())
     if user is None or not user.is_active or not user.password_hash:
-        verify_password(DUMMY_HASH, password)
+        verify_password(dummy_hash(), password)
         raise Unauthenticated("Wrong email or password.")
     if not verify_password(user.password_hash, password):
         raise Unauthenticated("Wrong email or password.")

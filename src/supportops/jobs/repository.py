@@ -128,9 +128,5 @@ def next_run_at(session: Session) -> datetime | None:
     )
 
 
-def get(session: Session, job_id: int) -> Job | None:
-    return session.get(Job, job_id)
-
-
 def list_by_kind(session: Session, kind: str, *, limit: int = 100) -> list[Job]:
     return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id).limit(limit)))

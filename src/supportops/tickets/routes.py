@@ -57,15 +57,20 @@ def parse_if_match(value: str | None) -> int | None:
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
+def _with_etag(response: Response, read: TicketRead) -> TicketRead:
+    """The version a client sends back as If-Match."""
+    response.headers["ETag"] = f'"{read.version}"'
+    return read
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
     with ctx.write() as session:
         read = service.create_ticket(
             session, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings
         )
-    response.headers["ETag"] = f'"{read.version}"'
     response.headers["Location"] = f"/api/v1/tickets/{read.id}"
-    return read
+    return _with_etag(response, read)
 
 
 @router.get("")
@@ -113,8 +118,7 @@ async def list_tickets(
 async def get_ticket(ticket_id: TicketId, ctx: CurrentCtx, response: Response) -> TicketRead:
     with ctx.read() as session:
         read = service.read_ticket(session, actor=ctx.principal, ticket_id=ticket_id)
-    response.headers["ETag"] = f'"{read.version}"'
-    return read
+    return _with_etag(response, read)
 
 
 @router.patch("/{ticket_id}")
@@ -139,8 +143,7 @@ def update_ticket(
             settings=ctx.settings,
         )
         read = service.to_read(ticket)
-    response.headers["ETag"] = f'"{read.version}"'
-    return read
+    return _with_etag(response, read)
 
 
 @router.post("/{ticket_id}/transitions")
@@ -165,8 +168,7 @@ def transition(
             settings=ctx.settings,
         )
         read = service.to_read(ticket)
-    response.headers["ETag"] = f'"{read.version}"'
-    return read
+    return _with_etag(response, read)
 
 
 @router.get("/{ticket_id}/messages")

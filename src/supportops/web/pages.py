@@ -247,6 +247,40 @@ def _ticket_context(session: Session, identity: WebIdentity, ticket_id: int) -> 
     }
 
 
+def _render_ticket(
+    request: Request,
+    state: AppState,
+    identity: WebIdentity,
+    ticket_id: int,
+    *,
+    portal: bool,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A ticket page of the agent workspace or of the portal, with form errors next to their fields."""
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            context = _ticket_context(session, identity, ticket_id)
+            if not portal:
+                groups = accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
+                members = accounts.member_ids_of_groups(session, [g.id for g in groups])
+                context["groups"] = groups
+                context["agents"] = accounts.users_by_id(session, {m for ms in members.values() for m in ms})
+                context["priorities"] = PRIORITIES[state.settings.priority_scheme]
+    except SupportOpsError as exc:
+        title = "Not found" if exc.status == 404 else "Error"
+        return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
+    return render(
+        request,
+        "portal_ticket.html" if portal else "agent_ticket.html",
+        status_code,
+        title=f"#{ticket_id} {context['ticket'].subject}",
+        identity=identity,
+        errors=errors or {},
+        **context,
+    )
+
+
 @router.get("/agent/tickets/{ticket_id}", response_class=HTMLResponse)
 def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Response:
     identity = _identity(request, state)
@@ -254,25 +288,7 @@ def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Respons
         return _to_login(request)
     if not identity.principal.is_staff:
         return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
-    try:
-        with state.db.unit_of_work(write=False) as session:
-            context = _ticket_context(session, identity, ticket_id)
-            groups = accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
-            members = accounts.member_ids_of_groups(session, [g.id for g in groups])
-            agents = accounts.users_by_id(session, sorted({m for ms in members.values() for m in ms}))
-    except SupportOpsError as exc:
-        return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
-    return render(
-        request,
-        "agent_ticket.html",
-        title=f"#{ticket_id} {context['ticket'].subject}",
-        identity=identity,
-        groups=groups,
-        agents=agents,
-        priorities=PRIORITIES[state.settings.priority_scheme],
-        errors={},
-        **context,
-    )
+    return _render_ticket(request, state, identity, ticket_id, portal=False)
 
 
 @router.post("/agent/tickets/{ticket_id}/reply")
@@ -360,31 +376,8 @@ def _flash_error(
         errors = {"form": "The form expired; reload the page and try again."}
     else:
         errors = {"form": str(exc)}
-    try:
-        with state.db.unit_of_work(write=False) as session:
-            context = _ticket_context(session, identity, ticket_id)
-            groups = (
-                accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
-                if identity.principal.is_staff
-                else []
-            )
-            members = accounts.member_ids_of_groups(session, [g.id for g in groups])
-            agents = accounts.users_by_id(session, sorted({m for ms in members.values() for m in ms}))
-    except SupportOpsError as err:
-        return render(request, "error.html", err.status, title="Error", message=err.detail, identity=identity)
-    template = "agent_ticket.html" if identity.principal.is_staff else "portal_ticket.html"
-    return render(
-        request,
-        template,
-        422,
-        title=f"#{ticket_id}",
-        identity=identity,
-        groups=groups,
-        agents=agents,
-        priorities=PRIORITIES[state.settings.priority_scheme],
-        errors=errors,
-        **context,
-    )
+    portal = not identity.principal.is_staff
+    return _render_ticket(request, state, identity, ticket_id, portal=portal, errors=errors, status_code=422)
 
 
 def _post_message(
@@ -516,16 +509,7 @@ def portal_ticket(request: Request, state: State, ticket_id: TicketId) -> Respon
     identity = _identity(request, state)
     if identity is None:
         return _to_login(request)
-    try:
-        with state.db.unit_of_work(write=False) as session:
-            context = _ticket_context(session, identity, ticket_id)
-    except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
-    return render(
-        request, "portal_ticket.html", title=f"#{ticket_id}", identity=identity, errors={}, **context
-    )
+    return _render_ticket(request, state, identity, ticket_id, portal=True)
 
 
 @router.post("/portal/tickets/{ticket_id}/reply")
