@@ -42,6 +42,7 @@ def create_app(
         try:
             yield
         finally:
+            state.writer.close()
             if worker is not None:
                 worker.stop()
 
@@ -54,9 +55,10 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.supportops = AppState(
+    state = AppState(
         db=db, clock=clock, settings=settings, token_cache=TokenCache(ttl=settings.token_cache_seconds)
     )
+    app.state.supportops = state
     errors.install(app)
     app.include_router(api_router)
     mount_web(app)

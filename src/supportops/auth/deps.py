@@ -19,6 +19,7 @@ from supportops.auth import service
 from supportops.auth.passwords import digest
 from supportops.auth.principal import Principal
 from supportops.config import Settings
+from supportops.db.batching import WriteBatcher
 from supportops.db.session import Database
 from supportops.kit.clock import Clock
 from supportops.kit.errors import Forbidden, Unauthenticated
@@ -72,9 +73,14 @@ class AppState:
     clock: Clock
     settings: Settings
     token_cache: TokenCache = field(default_factory=lambda: TokenCache(ttl=0))
+    writer: WriteBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "writer", WriteBatcher(self.db))
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
+    """Async so that resolving it costs no hop to the thread pool."""
     state: AppState = request.app.state.supportops
     return state
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
@@ -64,11 +65,11 @@ def _with_etag(response: Response, read: TicketRead) -> TicketRead:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
-    with ctx.write() as session:
-        read = service.create_ticket(
-            session, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings
-        )
+async def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
+    # Group commit: concurrent creates share one transaction (see supportops.db.batching).
+    read = await ctx.state.writer.run(
+        partial(service.create_ticket, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings)
+    )
     response.headers["Location"] = f"/api/v1/tickets/{read.id}"
     return _with_etag(response, read)
 
