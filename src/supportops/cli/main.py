@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from supportops.auth import service as accounts
 from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
+from supportops.cli.sla import sla_app
 from supportops.config import get_settings
 from supportops.db import migrate
 from supportops.db.session import Database
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
+app.add_typer(sla_app, name="sla")
 
 
 def _fail(message: str) -> typer.Exit:

@@ -1,0 +1,108 @@
+"""Deadlines and elapsed time in business minutes of a calendar, or in plain calendar minutes."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from supportops.kit.errors import InvalidInput
+from supportops.sla.calendar.model import Calendar
+from supportops.sla.calendar.timeline import US_PER_SECOND
+from supportops.sla.errors import NoBusinessTime
+
+HORIZON_YEARS = 20
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_US_PER_MINUTE = 60 * US_PER_SECOND
+_HORIZON_US = HORIZON_YEARS * 366 * 86_400 * US_PER_SECOND
+
+
+def _epoch_us(value: datetime, field: str) -> int:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            f"{field} {value.isoformat()} has no UTC offset; give an aware datetime "
+            "(a naive one could mean any zone)",
+            field=field,
+        )
+    if not EARLIEST <= value < LATEST:
+        raise InvalidInput(f"{field} must lie between the years 1900 and 2999", field=field)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _instant(epoch_us: int) -> datetime:
+    return _EPOCH + _MICROSECOND * epoch_us
+
+
+def _amount_us(minutes: float) -> int:
+    amount = minutes * _US_PER_MINUTE
+    if not math.isfinite(amount) or amount < 0:
+        raise InvalidInput(f"minutes must be a finite number >= 0, not {minutes}", field="minutes")
+    return round(amount)
+
+
+def add_business_minutes(calendar: Calendar, start: datetime, minutes: float) -> datetime:
+    """The earliest instant (aware, UTC) by which ``minutes`` of business time have passed since start.
+
+    0 minutes gives the first business instant at or after start. Raises NoBusinessTime when the
+    calendar does not hold that much business time within HORIZON_YEARS after start.
+    """
+    start_us = _epoch_us(start, "start")
+    amount = _amount_us(minutes)
+    limit = start_us + _HORIZON_US
+    if amount:
+        due = calendar.timeline.reach(start_us, amount, limit=limit)
+    else:
+        due = calendar.timeline.next_opening(start_us, limit=limit)
+    if due is None:
+        wanted = f"{minutes} business minutes" if amount else "any business time"
+        raise NoBusinessTime(
+            f"the calendar does not hold {wanted} in the {HORIZON_YEARS} years after "
+            f"{start.isoformat()}; add weekday hours or later overrides"
+        )
+    return _instant(due)
+
+
+def business_minutes_between(calendar: Calendar, start: datetime, end: datetime) -> float:
+    """Business minutes in [start, end); 0 when end is not after start."""
+    start_us, end_us = _epoch_us(start, "start"), _epoch_us(end, "end")
+    if end_us <= start_us:
+        return 0.0
+    return calendar.timeline.elapsed(start_us, end_us) / _US_PER_MINUTE
+
+
+class TimeBasis(Protocol):
+    """What an SLA target is measured in, so that callers treat business and calendar time alike."""
+
+    def add(self, start: datetime, minutes: float) -> datetime: ...
+
+    def between(self, start: datetime, end: datetime) -> float: ...
+
+
+@dataclass(frozen=True)
+class BusinessTime:
+    """Minutes that count only during the calendar's business hours."""
+
+    calendar: Calendar
+
+    def add(self, start: datetime, minutes: float) -> datetime:
+        return add_business_minutes(self.calendar, start, minutes)
+
+    def between(self, start: datetime, end: datetime) -> float:
+        return business_minutes_between(self.calendar, start, end)
+
+
+@dataclass(frozen=True)
+class CalendarTime:
+    """Minutes that count around the clock (24x7): every instant is business time."""
+
+    def add(self, start: datetime, minutes: float) -> datetime:
+        return _instant(_epoch_us(start, "start") + _amount_us(minutes))
+
+    def between(self, start: datetime, end: datetime) -> float:
+        elapsed = _epoch_us(end, "end") - _epoch_us(start, "start")
+        return max(elapsed, 0) / _US_PER_MINUTE
