@@ -6,9 +6,22 @@ from __future__ import annotations
 from supportops.auth import models as auth_models
 from supportops.db.base import Base
 from supportops.jobs import models as job_models
+from supportops.notifications import models as notification_models
+from supportops.sla import admin as sla_admin
+from supportops.sla import handlers as sla_handlers
+from supportops.sla import models as sla_models
 from supportops.tickets import models as ticket_models
 from supportops.tickets import service as ticket_service
 
-LOADED = (auth_models, job_models, ticket_models, ticket_service)
+LOADED = (
+    auth_models,
+    job_models,
+    ticket_models,
+    ticket_service,
+    sla_models,
+    sla_handlers,
+    sla_admin,
+    notification_models,
+)
 
 metadata = Base.metadata

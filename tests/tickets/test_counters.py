@@ -14,6 +14,7 @@ from supportops.jobs import service as jobs
 from supportops.kit.clock import FrozenClock
 from supportops.tickets import service
 from supportops.tickets.enums import Status
+from supportops.tickets.service.history import AUTO_CLOSE_JOB
 from tests.factories import make_team
 
 
@@ -82,7 +83,10 @@ def test_reopened_ticket_is_not_auto_closed_by_the_old_timer(
     client.post(f"{url}/messages", json={"body": "now?", "status": "resolved"}, headers=team.agent.headers)
     second_resolution = clock.now()
     clock.advance(timedelta(days=3))  # the first timer is past due, the second not yet
-    assert jobs.run_due(db, clock=clock, worker="w").done == 1
+    jobs.run_due(db, clock=clock, worker="w")
+    with db.unit_of_work(write=False) as session:
+        timers = sorted(job.status for job in jobs.jobs_of_kind(session, AUTO_CLOSE_JOB))
+    assert timers == ["done", "queued"]  # the first timer ran and found the ticket reopened since
     assert client.get(url, headers=team.agent.headers).json()["status"] == "resolved"
     clock.set(second_resolution + timedelta(days=4))
     jobs.run_due(db, clock=clock, worker="w")

@@ -5,8 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from supportops.auth.routes import router as accounts
+from supportops.notifications.routes import router as notifications
+from supportops.sla.routes import router as sla
 from supportops.tickets.routes import router as tickets
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(tickets)
 api_router.include_router(accounts)
+api_router.include_router(sla)
+api_router.include_router(notifications)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Table, select, update
 from sqlalchemy import insert as insert_stmt
-from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,40 @@ class ClaimedJob:
     max_attempts: int
 
 
+JOBS: Table = Job.__table__  # type: ignore[assignment]
+# Built once: values travel as parameters, so every enqueue reuses one compiled statement.
+_PLAIN = insert_stmt(JOBS)
+_DEDUPED = {
+    "postgresql": pg_insert(JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+    "sqlite": sqlite_insert(JOBS).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+}
+
+
+def row(
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: datetime,
+    now: datetime,
+    dedupe_key: str | None,
+    max_attempts: int,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "payload": payload,
+        "status": JobStatus.queued.value,
+        "run_at": run_at,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+        "locked_by": None,
+        "locked_until": None,
+        "last_error": None,
+        "finished_at": None,
+    }
+
+
 def insert(
     session: Session,
     *,
@@ -36,22 +70,18 @@ def insert(
     dedupe_key: str | None,
     max_attempts: int,
 ) -> None:
-    values = {
-        "kind": kind,
-        "payload": payload,
-        "status": JobStatus.queued,
-        "run_at": run_at,
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "dedupe_key": dedupe_key,
-        "created_at": now,
-    }
+    values = row(
+        kind=kind, payload=payload, run_at=run_at, now=now, dedupe_key=dedupe_key, max_attempts=max_attempts
+    )
     if dedupe_key is None:
-        session.execute(insert_stmt(Job).values(**values))
+        session.execute(_PLAIN, values)
         return
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Job).values(**values)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    session.execute(_DEDUPED[session.get_bind().dialect.name], values)
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Rows of :func:`row`; those whose ``dedupe_key`` exists already are skipped."""
+    session.execute(_DEDUPED[session.get_bind().dialect.name], rows)
 
 
 def claim(

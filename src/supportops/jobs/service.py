@@ -68,6 +68,39 @@ def enqueue(
     )
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    """A job to enqueue with :func:`enqueue_many`."""
+
+    kind: str
+    payload: dict[str, Any]
+    run_at: datetime
+    created_at: datetime
+    dedupe_key: str | None = None
+    max_attempts: int = 8
+
+
+def enqueue_many(session: Session, specs: list[JobSpec]) -> None:
+    """Several jobs in one statement; each ``dedupe_key`` that exists already is skipped."""
+    for spec in specs:
+        if spec.kind not in _registry:
+            raise RuntimeError(f"no handler registered for job kind {spec.kind!r}")
+    repository.insert_many(
+        session,
+        [
+            repository.row(
+                kind=s.kind,
+                payload=s.payload,
+                run_at=s.run_at,
+                now=s.created_at,
+                dedupe_key=s.dedupe_key,
+                max_attempts=s.max_attempts,
+            )
+            for s in specs
+        ],
+    )
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)), BACKOFF_CAP)
 

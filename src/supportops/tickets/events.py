@@ -7,13 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from supportops.events.bus import DomainEvent
+from supportops.tickets.counters import LoggedEvent
 
 
 @dataclass(frozen=True, kw_only=True)
 class TicketCreated(DomainEvent):
+    """Carries the new ticket's fields and first events, so that subscribers need not read back
+    what was just written."""
+
     ticket_id: int
     at: datetime
     follow_up_of_id: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    history: tuple[LoggedEvent, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportops.db.base import Base, BigId, JSONType, UTCDateTime
@@ -23,6 +23,8 @@ class Ticket(Base):
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_last_resolved_at", "last_resolved_at"),
+        Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
+        Index("ix_tickets_sla_breached_id", "sla_breached", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -54,6 +56,12 @@ class Ticket(Base):
     group_stations: Mapped[int] = mapped_column(Integer, default=0)
     max_tier: Mapped[str | None] = mapped_column(String(2))
     handle_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Kept by the SLA domain: the next due and warning instants of running clocks, and whether a
+    # clock has breached and still runs. Ticket lists filter and sort on them.
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_breached: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     RowMapping,
     Select,
     Table,
+    and_,
     false,
     func,
     insert,
@@ -72,6 +74,25 @@ def get_unchecked(session: Session, ticket_id: int) -> Ticket | None:
     return session.get(Ticket, ticket_id)
 
 
+class SlaFilter(StrEnum):
+    at_risk = "at_risk"
+    breached = "breached"
+
+
+class TicketOrder(StrEnum):
+    newest = "newest"
+    sla_due = "sla_due"
+    """Next SLA due instant first; only tickets with a running clock."""
+
+
+@dataclass(frozen=True)
+class DuePosition:
+    """Where a page in ``sla_due`` order ends."""
+
+    due: datetime
+    id: int
+
+
 @dataclass(frozen=True)
 class TicketFilter:
     status: Sequence[str] = ()
@@ -83,6 +104,9 @@ class TicketFilter:
     organization_id: int | None = None
     updated_since: datetime | None = None
     q: str | None = None
+    sla: SlaFilter | None = None
+    now: datetime | None = None
+    order: TicketOrder = TicketOrder.newest
 
 
 def search_terms(q: str) -> list[str]:
@@ -106,11 +130,14 @@ def list_page(
     filters: TicketFilter,
     before_id: int | None,
     limit: int,
+    after_due: DuePosition | None = None,
 ) -> list[RowMapping]:
     """Newest first, keyset-paginated on id; fetches ``limit`` plain rows.
 
     With several visible sets, each is paged on its own index and the pages are merged: an OR
     would make the database walk the whole table in id order looking for the rare matches."""
+    if filters.order == TicketOrder.sla_due:
+        return _due_page(session, visible_sets(principal), filters, after_due, limit)
     branches = [_page(session, where, filters, before_id, limit) for where in visible_sets(principal)]
     if len(branches) == 1:
         return list(session.execute(branches[0]).mappings())
@@ -122,10 +149,34 @@ def list_page(
     return list(rows.values())[:limit]
 
 
+def _due_page(
+    session: Session,
+    visible: list[ColumnElement[bool]],
+    filters: TicketFilter,
+    after: DuePosition | None,
+    limit: int,
+) -> list[RowMapping]:
+    """Soonest due first, on the (sla_due_at, id) index; staff only, so one visible set."""
+    stmt = _filtered(session, select(TICKETS).where(or_(*visible)), filters).where(
+        Ticket.sla_due_at.is_not(None)
+    )
+    if after is not None:
+        stmt = stmt.where(
+            or_(Ticket.sla_due_at > after.due, and_(Ticket.sla_due_at == after.due, Ticket.id > after.id))
+        )
+    return list(session.execute(stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)).mappings())
+
+
 def _page(
     session: Session, where: ColumnElement[bool], filters: TicketFilter, before_id: int | None, limit: int
 ) -> Select[Any]:
-    stmt = select(TICKETS).where(where)
+    stmt = _filtered(session, select(TICKETS).where(where), filters)
+    if before_id is not None:
+        stmt = stmt.where(Ticket.id < before_id)
+    return stmt.order_by(Ticket.id.desc()).limit(limit)
+
+
+def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
     if filters.status:
         stmt = stmt.where(Ticket.status.in_(filters.status))
     if filters.priority:
@@ -142,12 +193,20 @@ def _page(
         stmt = stmt.where(Ticket.organization_id == filters.organization_id)
     if filters.updated_since is not None:
         stmt = stmt.where(Ticket.updated_at >= filters.updated_since)
+    if filters.sla is not None:
+        stmt = stmt.where(_sla(filters.sla, filters.now))
     if filters.q:
         terms = search_terms(filters.q)
         stmt = stmt.where(_full_text(session, terms) if terms else false())
-    if before_id is not None:
-        stmt = stmt.where(Ticket.id < before_id)
-    return stmt.order_by(Ticket.id.desc()).limit(limit)
+    return stmt
+
+
+def _sla(wanted: SlaFilter, now: datetime | None) -> ColumnElement[bool]:
+    """On the summary the SLA domain keeps on each ticket (see supportops.sla)."""
+    assert now is not None
+    if wanted == SlaFilter.breached:
+        return or_(Ticket.sla_breached.is_(True), Ticket.sla_due_at <= now)
+    return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now, Ticket.sla_breached.is_(False))
 
 
 def insert_ticket(session: Session, values: dict[str, Any]) -> int:

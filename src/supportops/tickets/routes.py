@@ -16,7 +16,7 @@ from supportops.kit.errors import InvalidInput
 from supportops.kit.pagination import MAX_LIMIT
 from supportops.tickets import service
 from supportops.tickets.enums import Status
-from supportops.tickets.repository import TicketFilter
+from supportops.tickets.repository import SlaFilter, TicketFilter, TicketOrder
 from supportops.tickets.schemas import (
     MessageCreate,
     MessagePage,
@@ -86,11 +86,15 @@ async def list_tickets(
     organization_id: OptionalId = None,
     updated_since: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    sla: Annotated[SlaFilter | None, Query()] = None,
+    order: TicketOrder = TicketOrder.newest,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 25,
 ) -> TicketPage:
-    """Newest first. Filters combine with AND; ``q`` matches words (and word prefixes) in the
-    subject and description."""
+    """Newest first, or with ``order=sla_due`` soonest SLA due first (tickets with a running clock).
+    Filters combine with AND; ``q`` matches words (and word prefixes) in the
+    subject and description; ``sla=at_risk`` keeps tickets past a warning but not yet due,
+    ``sla=breached`` those with a clock past due that still runs."""
     filters = TicketFilter(
         status=[s.value for s in status_ or []],
         priority=[p.upper() for p in priority or []],
@@ -101,6 +105,9 @@ async def list_tickets(
         organization_id=organization_id,
         updated_since=utc(updated_since) if updated_since else None,
         q=q,
+        sla=sla,
+        now=ctx.now,
+        order=order,
     )
 
     def run() -> TicketPage:

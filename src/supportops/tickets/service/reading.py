@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from supportops.auth.enums import Scope
 from supportops.auth.principal import Principal
+from supportops.kit.clock import utc
+from supportops.kit.errors import Forbidden, InvalidInput
 from supportops.kit.pagination import Page, decode_cursor, encode_cursor
 from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import Status
 from supportops.tickets.errors import TicketNotFound
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
-from supportops.tickets.repository import TicketFilter
+from supportops.tickets.repository import DuePosition, TicketFilter, TicketOrder
 from supportops.tickets.schemas import (
     TicketRead,
 )
@@ -68,11 +70,37 @@ def list_tickets(
     session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
 ) -> Page[TicketRead]:
     actor.require(Scope.tickets_read)
+    if (filters.sla is not None or filters.order == TicketOrder.sla_due) and not actor.is_staff:
+        raise Forbidden("SLA filters and ordering are for agents, leads and admins.", field="sla")
+    if filters.order == TicketOrder.sla_due:
+        return _list_by_due(session, actor=actor, filters=filters, cursor=cursor, limit=limit)
     before_id = int(decode_cursor(cursor, keys=["before"])["before"]) if cursor else None
     rows = repository.list_page(
         session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
     )
     next_cursor = encode_cursor({"before": rows[limit - 1]["id"]}) if len(rows) > limit else None
+    return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+
+
+def _list_by_due(
+    session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
+) -> Page[TicketRead]:
+    after = None
+    if cursor:
+        position = decode_cursor(cursor, keys=["due", "after"])
+        try:
+            after = DuePosition(
+                due=utc(datetime.fromisoformat(str(position["due"]))), id=int(position["after"])
+            )
+        except ValueError:
+            raise InvalidInput("The cursor is damaged.", field="cursor") from None
+    rows = repository.list_page(
+        session, principal=actor, filters=filters, before_id=None, limit=limit + 1, after_due=after
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor({"due": last["sla_due_at"].isoformat(), "after": last["id"]})
     return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -150,7 +150,16 @@ def create_ticket(
             for e in events
         ],
     )
-    publish(session, TicketCreated(ticket_id=ticket_id, at=now, follow_up_of_id=follow_up_of_id))
+    publish(
+        session,
+        TicketCreated(
+            ticket_id=ticket_id,
+            at=now,
+            follow_up_of_id=follow_up_of_id,
+            fields=values,
+            history=tuple(events),
+        ),
+    )
     if status != Status.new:
         publish(
             session,

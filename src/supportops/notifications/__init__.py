@@ -1,0 +1,1 @@
+"""In-app notifications: what a person should look at, kept until they mark it read."""
