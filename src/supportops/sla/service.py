@@ -25,7 +25,7 @@ from supportops.auth.models import Organization
 from supportops.config import Settings, get_settings
 from supportops.jobs import service as jobs
 from supportops.sla import actions as sla_actions
-from supportops.sla.calendar import BusinessTime, Calendar
+from supportops.sla.calendar import BusinessTime, Calendar, CalendarTime, TimeBasis
 from supportops.sla.clocks import Clock, ClockState, Metric, by_cycle, evaluate, transitions
 from supportops.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 from supportops.sla.policy import AROUND_THE_CLOCK, ConditionField, PolicyRules, built_in_rules
@@ -39,27 +39,30 @@ POLICY_CACHE_SECONDS = 2.0
 """How long a process trusts its list of policies; a change made elsewhere applies within this, and
 the recomputation it triggers waits this long so that it sees every ticket opened meanwhile."""
 
-AROUND_THE_CLOCK_TIME = BusinessTime(AROUND_THE_CLOCK)
+# A calendar open around the clock in UTC counts business time as calendar time: skip its tables.
+AROUND_THE_CLOCK_TIME: TimeBasis = CalendarTime()
 
 
 @dataclass(frozen=True)
 class Applied:
     policy_id: int | None
     rules: PolicyRules
-    business: BusinessTime
+    business: TimeBasis
 
 
 # Calendars by content: equal definitions share one compiled timeline.
-_timelines: dict[str, BusinessTime] = {}
+_timelines: dict[str, TimeBasis] = {}
 
 
-def business_time(definition: dict[str, Any]) -> BusinessTime:
+def business_time(definition: dict[str, Any]) -> TimeBasis:
     key = json.dumps(definition, sort_keys=True)
     found = _timelines.get(key)
     if found is None:
         if len(_timelines) > 256:
             _timelines.clear()
-        found = _timelines[key] = BusinessTime(Calendar.model_validate(definition))
+        calendar = Calendar.model_validate(definition)
+        found = AROUND_THE_CLOCK_TIME if calendar == AROUND_THE_CLOCK else BusinessTime(calendar)
+        _timelines[key] = found
     return found
 
 
@@ -138,17 +141,18 @@ CLOCKS: Table = SlaClock.__table__  # type: ignore[assignment]
 EVENTS: Table = SlaEvent.__table__  # type: ignore[assignment]
 
 # Statements are built once and take the ticket as a parameter: refresh runs on every change.
+FACT_COLUMNS = (
+    Ticket.priority,
+    Ticket.severity,
+    Ticket.channel,
+    Ticket.category,
+    Ticket.tags,
+    Ticket.organization_id,
+    Ticket.group_id,
+    Organization.plan,
+)
 _FACTS = (
-    select(
-        Ticket.priority,
-        Ticket.severity,
-        Ticket.channel,
-        Ticket.category,
-        Ticket.tags,
-        Ticket.organization_id,
-        Ticket.group_id,
-        Organization.plan,
-    )
+    select(*FACT_COLUMNS)
     .outerjoin(Organization, Organization.id == Ticket.organization_id)
     .where(Ticket.id == bindparam("ticket_id"))
 )
@@ -232,7 +236,7 @@ def mark_new(
 
 
 @dataclass
-class _Writes:
+class Writes:
     """Rows a recomputation writes, gathered so that many tickets (a batch of creates, a chunk of a
     recomputation) cost one statement per table instead of one per ticket."""
 
@@ -261,7 +265,7 @@ def refresh_marked(session: Session) -> None:
         return
     session.flush()
     settings = get_settings()
-    writes = _Writes()
+    writes = Writes()
     for ticket_id, marked in pending.items():
         refresh(
             session,
@@ -285,11 +289,14 @@ def refresh(
     new: bool = False,
     facts: dict[str, Any] | None = None,
     history: Iterable[LoggedEvent] | None = None,
-    writes: _Writes | None = None,
+    known: set[tuple[str, int, str, datetime]] | None = None,
+    writes: Writes | None = None,
 ) -> list[Clock]:
-    """Recompute, store and schedule one ticket's clocks as of ``now``. ``facts`` and ``history``
-    may come from the caller (a ticket opened in this transaction); otherwise they are read. With
-    ``writes`` the rows are gathered there for the caller to apply; otherwise they are written."""
+    """Recompute, store and schedule one ticket's clocks as of ``now``. ``facts``, ``history`` and
+    the ``known`` metric events may come from the caller (a ticket opened in this transaction, a
+    bulk recomputation that read many tickets at once); otherwise they are read. With ``writes`` the
+    rows are gathered there for the caller to apply; otherwise they are written. ``new`` means the
+    ticket has no clock rows to replace."""
     facts = facts if facts is not None else _facts(session, ticket_id)
     if facts is None:
         return []
@@ -302,10 +309,9 @@ def refresh(
         for (metric, _), cycle_steps in by_cycle(steps).items()
         if (target := applied.rules.target_for(facts["priority"], metric)) is not None
     ]
-    known: set[tuple[str, int, str, datetime]] = (
-        set() if new else {tuple(r) for r in session.execute(_KNOWN, {"ticket_id": ticket_id})}
-    )
-    out = writes if writes is not None else _Writes()
+    if known is None:
+        known = set() if new else {tuple(r) for r in session.execute(_KNOWN, {"ticket_id": ticket_id})}
+    out = writes if writes is not None else Writes()
     out.events.extend(
         {
             "ticket_id": ticket_id,
@@ -363,15 +369,19 @@ def _clock_row(
     }
 
 
-def _unfired(c: Clock, known: set[tuple[str, int, str, datetime]]) -> list[datetime]:
+def _unfired(c: Clock, fired: set[tuple[str, int, str]]) -> list[datetime]:
     """Instants at which this clock still has a warning or a breach to record."""
-    fired = {kind for metric, cycle, kind, _ in known if metric == c.metric.value and cycle == c.cycle}
     instants = []
-    if c.state == ClockState.active and c.warn_at is not None and "warn" not in fired:
-        instants.append(c.warn_at)
-    if c.state == ClockState.active and c.due_at is not None:
-        instants.append(c.due_at)
-    if c.state == ClockState.breached and c.breached_at is not None and "breach" not in fired:
+    if c.state == ClockState.active:
+        if c.warn_at is not None and (c.metric, c.cycle, "warn") not in fired:
+            instants.append(c.warn_at)
+        if c.due_at is not None:
+            instants.append(c.due_at)
+    elif (
+        c.state == ClockState.breached
+        and c.breached_at is not None
+        and (c.metric, c.cycle, "breach") not in fired
+    ):
         instants.append(c.breached_at)
     return instants
 
@@ -381,7 +391,8 @@ def _next_alarm(
 ) -> jobs.JobSpec | None:
     """One alarm per ticket, at the next instant a clock warns or breaches. The alarm records what
     is due and schedules the next one; an alarm whose instant moved away finds nothing to do."""
-    instants = [when for c in clocks for when in _unfired(c, known)]
+    fired = {(metric, cycle, kind) for metric, cycle, kind, _ in known if kind in ("warn", "breach")}
+    instants = [when for c in clocks for when in _unfired(c, fired)]
     if not instants:
         return None
     when = max(min(instants), now)
