@@ -16,6 +16,7 @@ from supportops.config import Settings, get_settings
 from supportops.db.session import Database
 from supportops.jobs.worker import Worker
 from supportops.kit.clock import Clock, SystemClock
+from supportops.web.admin import router as web_admin
 from supportops.web.pages import mount as mount_web
 
 log = logging.getLogger(__name__)
@@ -61,5 +62,6 @@ def create_app(
     app.state.supportops = state
     errors.install(app)
     app.include_router(api_router)
+    app.include_router(web_admin)
     mount_web(app)
     return app

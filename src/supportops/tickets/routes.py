@@ -150,7 +150,7 @@ def update_ticket(
             expected_version=expected,
             settings=ctx.settings,
         )
-        read = service.to_read(ticket)
+        read = service.to_read(ticket, staff=ctx.principal.is_staff)
     return _with_etag(response, read)
 
 
@@ -175,7 +175,7 @@ def transition(
             expected_version=expected,
             settings=ctx.settings,
         )
-        read = service.to_read(ticket)
+        read = service.to_read(ticket, staff=ctx.principal.is_staff)
     return _with_etag(response, read)
 
 
@@ -209,7 +209,7 @@ def post_message(ticket_id: TicketId, data: MessageCreate, ctx: CurrentCtx) -> M
         )
         return MessagePosted(
             message=MessageRead.model_validate(message),
-            ticket=service.to_read(landed),
+            ticket=service.to_read(landed, staff=ctx.principal.is_staff),
             follow_up_created=follow_up,
         )
 

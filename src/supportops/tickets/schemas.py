@@ -94,6 +94,13 @@ class TicketRead(BaseModel):
     handle_seconds: int
     version: int
     allowed_transitions: list[Status]
+    sla_due_at: datetime | None = Field(
+        default=None, description="Staff only: the earliest due instant of the ticket's running SLA clocks."
+    )
+    sla_warn_at: datetime | None = Field(
+        default=None, description="Staff only: the earliest warning instant."
+    )
+    sla_breached: bool = Field(default=False, description="Staff only: a running SLA clock is past due.")
 
 
 class TicketPage(BaseModel):

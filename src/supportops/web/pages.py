@@ -22,9 +22,10 @@ from supportops.auth import service as accounts
 from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
 from supportops.auth.principal import Principal
 from supportops.kit.errors import SupportOpsError, Unauthenticated
+from supportops.sla import admin as sla
 from supportops.tickets import service as tickets
 from supportops.tickets.enums import PRIORITIES, Channel, Status
-from supportops.tickets.repository import TicketFilter
+from supportops.tickets.repository import SlaFilter, TicketFilter, TicketOrder
 from supportops.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
 
 HERE = Path(__file__).parent
@@ -39,6 +40,9 @@ QUEUES: dict[str, tuple[str, dict[str, Any]]] = {
     "mine": ("Assigned to me", {}),
     "unassigned": ("Unassigned", {"unassigned": True}),
     "open": ("All open", {"status": [s.value for s in Status if s not in (Status.resolved, Status.closed)]}),
+    "at_risk": ("SLA at risk", {"sla": SlaFilter.at_risk, "order": TicketOrder.sla_due}),
+    "breached": ("SLA breached", {"sla": SlaFilter.breached, "order": TicketOrder.sla_due}),
+    "due": ("By next SLA due", {"order": TicketOrder.sla_due}),
     "pending": ("Waiting on customer", {"status": [Status.pending.value]}),
     "resolved": ("Resolved", {"status": [Status.resolved.value]}),
     "all": ("All tickets", {}),
@@ -51,7 +55,7 @@ class WebIdentity:
         self.csrf_token = csrf_token
 
 
-def _identity(request: Request, state: AppState) -> WebIdentity | None:
+def identity_of(request: Request, state: AppState) -> WebIdentity | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -63,16 +67,16 @@ def _identity(request: Request, state: AppState) -> WebIdentity | None:
     return WebIdentity(found.principal, found.csrf_token)
 
 
-def _to_login(request: Request) -> RedirectResponse:
+def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
-def _check_csrf(identity: WebIdentity, sent: str) -> None:
+def check_csrf(identity: WebIdentity, sent: str) -> None:
     if not hmac.compare_digest(sent, identity.csrf_token):
-        raise _CsrfFailed
+        raise CsrfFailed
 
 
-class _CsrfFailed(Exception):
+class CsrfFailed(Exception):
     pass
 
 
@@ -81,7 +85,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 
 
 @contextmanager
-def _write(state: AppState) -> Iterator[Session]:
+def write_session(state: AppState) -> Iterator[Session]:
     with state.db.unit_of_work(write=True) as session:
         yield session
 
@@ -99,7 +103,7 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, state: State) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
         return RedirectResponse("/login", status_code=303)
     return RedirectResponse("/agent" if identity.principal.is_staff else "/portal", status_code=303)
@@ -141,7 +145,7 @@ def login(
             errors={"form": "The form expired; please sign in again."},
         )
     try:
-        with _write(state) as session:
+        with write_session(state) as session:
             issued = accounts.login(
                 session,
                 email=email,
@@ -175,10 +179,10 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, state: State, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is not None:
-        _check_csrf(identity, csrf_token)
-        with _write(state) as session:
+        check_csrf(identity, csrf_token)
+        with write_session(state) as session:
             accounts.logout(session, secret=request.cookies[SESSION_COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -192,9 +196,9 @@ def logout(request: Request, state: State, csrf_token: Annotated[str, Form(max_l
 def agent_queue(
     request: Request, state: State, queue: str = "mine", cursor: str | None = None, q: str | None = None
 ) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     if not identity.principal.is_staff:
         return RedirectResponse("/portal", status_code=303)
     label, spec = QUEUES.get(queue, QUEUES["mine"])
@@ -204,6 +208,9 @@ def agent_queue(
         unassigned=spec.get("unassigned", False),
         assignee_id=identity.principal.user_id if queue == "mine" else None,
         q=(q or None) and q[:200],
+        sla=spec.get("sla"),
+        order=spec.get("order", TicketOrder.newest),
+        now=state.clock.now(),
     )
     if queue == "mine":
         filters = TicketFilter(
@@ -231,6 +238,7 @@ def agent_queue(
         people=people,
         next_cursor=page.next_cursor,
         q=q or "",
+        now=state.clock.now(),
     )
 
 
@@ -241,7 +249,7 @@ def _ticket_context(session: Session, identity: WebIdentity, ticket_id: int) -> 
     if ticket.assignee_id:
         user_ids.add(ticket.assignee_id)
     return {
-        "ticket": tickets.to_read(ticket),
+        "ticket": tickets.to_read(ticket, staff=identity.principal.is_staff),
         "entries": entries,
         "people": accounts.users_by_id(session, list(user_ids)),
     }
@@ -267,6 +275,7 @@ def _render_ticket(
                 context["groups"] = groups
                 context["agents"] = accounts.users_by_id(session, {m for ms in members.values() for m in ms})
                 context["priorities"] = PRIORITIES[state.settings.priority_scheme]
+                context["clocks"] = sla.clocks_of(session, ticket_id, now=state.clock.now())
     except SupportOpsError as exc:
         title = "Not found" if exc.status == 404 else "Error"
         return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
@@ -283,9 +292,9 @@ def _render_ticket(
 
 @router.get("/agent/tickets/{ticket_id}", response_class=HTMLResponse)
 def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     if not identity.principal.is_staff:
         return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
     return _render_ticket(request, state, identity, ticket_id, portal=False)
@@ -325,12 +334,12 @@ def agent_update(
     version: Annotated[int, Form()] = 0,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     back = f"/agent/tickets/{ticket_id}"
     try:
-        _check_csrf(identity, csrf_token)
+        check_csrf(identity, csrf_token)
         data = TicketUpdate.model_validate(
             {
                 "priority": priority or None,
@@ -338,10 +347,11 @@ def agent_update(
                 "group_id": int(group_id) if group_id.isdigit() else None,
             }
         )
-        with _write(state) as session:
+        with write_session(state) as session:
             ticket = tickets.get_ticket(
                 session, actor=identity.principal, ticket_id=ticket_id, for_update=True
             )
+            shown = ticket.status  # what the form offered; assigning may move the ticket on by itself
             tickets.update_ticket(
                 session,
                 actor=identity.principal,
@@ -351,7 +361,7 @@ def agent_update(
                 expected_version=version or None,
                 settings=state.settings,
             )
-            if status and status != ticket.status:
+            if status and status != shown and status != ticket.status:
                 tickets.transition(
                     session,
                     actor=identity.principal,
@@ -360,7 +370,7 @@ def agent_update(
                     now=state.clock.now(),
                     settings=state.settings,
                 )
-    except (SupportOpsError, ValidationError, ValueError, _CsrfFailed) as exc:
+    except (SupportOpsError, ValidationError, ValueError, CsrfFailed) as exc:
         return _flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(back, status_code=303)
 
@@ -372,7 +382,7 @@ def _flash_error(
         errors = _field_errors(exc)
     elif isinstance(exc, SupportOpsError):
         errors = {str(exc.extra.get("field") or getattr(exc, "field", None) or "form"): exc.detail}
-    elif isinstance(exc, _CsrfFailed):
+    elif isinstance(exc, CsrfFailed):
         errors = {"form": "The form expired; reload the page and try again."}
     else:
         errors = {"form": str(exc)}
@@ -391,13 +401,13 @@ def _post_message(
     csrf_token: str,
     back: str,
 ) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     try:
-        _check_csrf(identity, csrf_token)
+        check_csrf(identity, csrf_token)
         data = MessageCreate.model_validate({"body": body, "public": public, "status": status})
-        with _write(state) as session:
+        with write_session(state) as session:
             ticket = tickets.get_ticket(
                 session, actor=identity.principal, ticket_id=ticket_id, for_update=True
             )
@@ -410,7 +420,7 @@ def _post_message(
                 settings=state.settings,
             )
             landed_id = landed.id
-    except (SupportOpsError, ValidationError, _CsrfFailed) as exc:
+    except (SupportOpsError, ValidationError, CsrfFailed) as exc:
         return _flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(f"{back}{landed_id}", status_code=303)
 
@@ -420,9 +430,9 @@ def _post_message(
 
 @router.get("/portal", response_class=HTMLResponse)
 def portal(request: Request, state: State, cursor: str | None = None) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     try:
         with state.db.unit_of_work(write=False) as session:
             page = tickets.list_tickets(
@@ -443,9 +453,9 @@ def portal(request: Request, state: State, cursor: str | None = None) -> Respons
 
 @router.get("/portal/new", response_class=HTMLResponse)
 def portal_new(request: Request, state: State) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     return render(
         request,
         "portal_new.html",
@@ -465,14 +475,14 @@ def portal_create(
     description: Annotated[str, Form(max_length=100_000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     form = {"subject": subject, "description": description}
     try:
-        _check_csrf(identity, csrf_token)
+        check_csrf(identity, csrf_token)
         data = TicketCreate.model_validate({"subject": subject, "description": description, "channel": "web"})
-        with _write(state) as session:
+        with write_session(state) as session:
             ticket = tickets.create_ticket(
                 session, actor=identity.principal, data=data, now=state.clock.now(), settings=state.settings
             )
@@ -487,7 +497,7 @@ def portal_create(
             errors=_field_errors(exc),
             form=form,
         )
-    except (SupportOpsError, _CsrfFailed) as exc:
+    except (SupportOpsError, CsrfFailed) as exc:
         message = (
             exc.detail if isinstance(exc, SupportOpsError) else "The form expired; reload and try again."
         )
@@ -506,9 +516,9 @@ def portal_create(
 
 @router.get("/portal/tickets/{ticket_id}", response_class=HTMLResponse)
 def portal_ticket(request: Request, state: State, ticket_id: TicketId) -> Response:
-    identity = _identity(request, state)
+    identity = identity_of(request, state)
     if identity is None:
-        return _to_login(request)
+        return to_login(request)
     return _render_ticket(request, state, identity, ticket_id, portal=True)
 
 

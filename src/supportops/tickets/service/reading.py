@@ -33,9 +33,16 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 _COLUMNS = tuple(Ticket.__table__.columns.keys())
 
 
-def to_read(ticket: Ticket | RowMapping | Mapping[str, Any]) -> TicketRead:
-    """The API view of a ticket, from an ORM object or a plain row."""
+SLA_SUMMARY = ("sla_due_at", "sla_warn_at", "sla_breached")
+
+
+def to_read(ticket: Ticket | RowMapping | Mapping[str, Any], *, staff: bool = True) -> TicketRead:
+    """The API view of a ticket, from an ORM object or a plain row; customers do not see the SLA
+    summary, which is the team's internal commitment."""
     values = {c: getattr(ticket, c) for c in _COLUMNS} if isinstance(ticket, Ticket) else dict(ticket)
+    if not staff:
+        for name in SLA_SUMMARY:
+            values.pop(name, None)
     status = Status(values["status"])
     created_at = values["created_at"]
     return TicketRead.model_validate(
@@ -63,7 +70,7 @@ def read_ticket(session: Session, *, actor: Principal, ticket_id: int) -> Ticket
     row = repository.get_row(session, ticket_id, principal=actor)
     if row is None:
         raise TicketNotFound(ticket_id)
-    return to_read(row)
+    return to_read(row, staff=actor.is_staff)
 
 
 def list_tickets(
@@ -79,7 +86,7 @@ def list_tickets(
         session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
     )
     next_cursor = encode_cursor({"before": rows[limit - 1]["id"]}) if len(rows) > limit else None
-    return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+    return Page(items=[to_read(r, staff=actor.is_staff) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 def _list_by_due(
@@ -101,7 +108,7 @@ def _list_by_due(
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor({"due": last["sla_due_at"].isoformat(), "after": last["id"]})
-    return Page(items=[to_read(r) for r in rows[:limit]], next_cursor=next_cursor)
+    return Page(items=[to_read(r, staff=actor.is_staff) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 def list_messages(

@@ -172,7 +172,7 @@ def create_ticket(
                 reopened=False,
             ),
         )
-    return to_read({**values, "id": ticket_id})
+    return to_read({**values, "id": ticket_id}, staff=actor.is_staff)
 
 
 # --- changing ---------------------------------------------------------------------------------
