@@ -346,3 +346,53 @@ def test_lists_sort_by_next_due_across_pages(client: TestClient, team: Team, clo
         assert resp.status_code == 403, resp.text
     bad = client.get("/api/v1/tickets?order=sla_due&cursor=eyJiZWZvcmUiOiAzfQ", headers=team.agent.headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+def test_two_workers_racing_on_one_alarm_record_the_breach_once(
+    client: TestClient, team: Team, db: Database, clock: FrozenClock
+) -> None:
+    import threading
+
+    ticket_ids = [_ticket(client, team, "P1") for _ in range(5)]
+    clock.advance(timedelta(minutes=20))  # every warning and breach is due
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            start.wait(timeout=10)
+            for _ in range(3):
+                jobs.run_due(db, clock=clock, worker=name)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert _events(db, "breach") == len(ticket_ids)  # first response of each ticket, once
+
+
+def test_a_clock_met_late_is_recorded_as_breached_but_not_escalated(
+    client: TestClient, team: Team, db: Database, clock: FrozenClock
+) -> None:
+    cal = _always(client, team)
+    policy = {
+        "name": "Strict",
+        "position": 1,
+        "calendar_id": cal["id"],
+        "targets": {"P3": {"resolution": {"minutes": 30}}},
+        "breach_actions": {"notify": False, "raise_priority": True, "escalate": True},
+    }
+    assert client.post("/api/v1/sla/policies", json=policy, headers=team.admin.headers).status_code == 201
+    ticket_id = _ticket(client, team, "P3")
+    url = f"/api/v1/tickets/{ticket_id}"
+    client.patch(url, json={"group_id": team.l1, "assignee_id": team.agent.id}, headers=team.lead.headers)
+    clock.advance(timedelta(minutes=40))  # no worker ran meanwhile
+    client.post(f"{url}/messages", json={"body": "Done", "status": "resolved"}, headers=team.agent.headers)
+    jobs.run_due(db, clock=clock, worker="w")
+    assert _events(db, "breach") == 1
+    ticket = client.get(url, headers=team.agent.headers).json()
+    assert (ticket["priority"], ticket["group_id"], ticket["status"]) == ("P3", team.l1, "resolved")

@@ -64,6 +64,8 @@ def on_breach(
     what = f"the {_describe(c)} was breached at {c.breached_at:%Y-%m-%d %H:%M} UTC"
     if actions.notify:
         _notify(session, ticket_id, c, "sla_breach", what, c.breached_at, now)
+    if c.fulfilled_at is not None or not (actions.raise_priority or actions.escalate):
+        return  # met late: there is nothing left to speed up
     ticket = tickets.get_ticket(session, actor=SYSTEM, ticket_id=ticket_id, for_update=True)
     if ticket.status == Status.closed:
         return
