@@ -7,6 +7,8 @@ from supportops.auth import models as auth_models
 from supportops.db.base import Base
 from supportops.jobs import models as job_models
 from supportops.notifications import models as notification_models
+from supportops.routing import escalation as routing_escalation
+from supportops.routing import models as routing_models
 from supportops.sla import admin as sla_admin
 from supportops.sla import handlers as sla_handlers
 from supportops.sla import models as sla_models
@@ -22,6 +24,8 @@ LOADED = (
     sla_handlers,
     sla_admin,
     notification_models,
+    routing_models,
+    routing_escalation,
 )
 
 metadata = Base.metadata

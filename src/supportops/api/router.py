@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from supportops.auth.routes import router as accounts
 from supportops.notifications.routes import router as notifications
+from supportops.routing.routes import handoffs
+from supportops.routing.routes import router as agents
 from supportops.sla.routes import router as sla
 from supportops.tickets.routes import router as tickets
 
@@ -14,3 +16,5 @@ api_router.include_router(tickets)
 api_router.include_router(accounts)
 api_router.include_router(sla)
 api_router.include_router(notifications)
+api_router.include_router(agents)
+api_router.include_router(handoffs)

@@ -237,8 +237,6 @@ def _recompute_range(
 
 
 def _worker(url: str, first: int, last: int, now: datetime, chunk: int) -> tuple[int, int, int]:
-    from supportops import registry  # noqa: F401 - a fresh process needs every model and handler
-
     db = Database.from_url(url, pool_size=2)
     try:
         return _recompute_range(

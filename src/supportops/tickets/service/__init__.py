@@ -20,6 +20,7 @@ from supportops.tickets.service.writing import (
     auto_close,
     create_ticket,
     log_time,
+    record,
     transition,
     update_ticket,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "log_time",
     "read_ticket",
     "recompute_counters",
+    "record",
     "timeline",
     "to_read",
     "transition",

@@ -178,6 +178,20 @@ def create_ticket(
 # --- changing ---------------------------------------------------------------------------------
 
 
+def record(
+    session: Session,
+    *,
+    actor: Principal,
+    ticket: Ticket,
+    now: datetime,
+    kind: str,
+    data: dict[str, Any],
+) -> None:
+    """Append an event that another domain owns (an escalation, a routing decision) to the ticket's
+    log, so the history shows it beside every other change; it moves no counter."""
+    _log(session, ticket, actor=actor, now=now, kind=kind, data=data)
+
+
 def update_ticket(
     session: Session,
     *,

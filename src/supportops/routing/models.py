@@ -1,0 +1,24 @@
+"""What routing knows about an agent beyond their account: presence, languages, capacity, shift."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportops.db.base import Base, JSONType, UTCDateTime
+
+
+class AgentProfile(Base):
+    __tablename__ = "agent_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    presence: Mapped[str] = mapped_column(String(10), default="offline")
+    presence_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    languages: Mapped[list[str]] = mapped_column(JSONType)
+    capacity: Mapped[dict[str, int]] = mapped_column(JSONType)
+    """Concurrent unsolved tickets per channel."""
+    shift_calendar_id: Mapped[int | None] = mapped_column(ForeignKey("sla_calendars.id"))
+    """Working hours as a business calendar; none means always on shift."""
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
