@@ -16,6 +16,7 @@ from supportops.auth import service as accounts
 from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
 from supportops.cli.sla import sla_app
+from supportops.cli.triage import triage_app
 from supportops.config import get_settings
 from supportops.db import migrate
 from supportops.db.session import Database
@@ -32,6 +33,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sla_app, name="sla")
+app.add_typer(triage_app, name="triage")
 
 
 def _fail(message: str) -> typer.Exit:

@@ -1,0 +1,28 @@
+"""Ticket triage: a text classifier trained on resolved tickets that suggests a category with a
+confidence, so that a ticket below the threshold goes to a person instead of being guessed.
+
+Pure: plain texts and labels in, predictions and bytes out. Storing models and acting on predictions
+belong to the callers.
+"""
+
+from supportops.triage.classifier import Alternative, Prediction, TrainedModel, TrainingMetrics, train
+from supportops.triage.data import Split, stratified_split
+from supportops.triage.errors import InvalidTriageData, ModelFormatError
+from supportops.triage.evaluation import ClassRow, Evaluation, ThresholdRow, evaluate, score
+
+__all__ = [
+    "Alternative",
+    "ClassRow",
+    "Evaluation",
+    "InvalidTriageData",
+    "ModelFormatError",
+    "Prediction",
+    "Split",
+    "ThresholdRow",
+    "TrainedModel",
+    "TrainingMetrics",
+    "evaluate",
+    "score",
+    "stratified_split",
+    "train",
+]
