@@ -114,3 +114,20 @@ def test_severity_paths_move_tickets_on_time(
     clock.advance(timedelta(hours=3))
     jobs.run_due(db, clock=clock, worker="w")
     assert client.get(sev3, headers=team.lead.headers).json()["group_id"] == team.l2
+
+
+def test_the_tier_report_counts_resolutions_by_the_highest_tier_reached(
+    client: TestClient, team: Team, db: Database
+) -> None:
+    for escalate in (False, False, False, True):
+        url = _ticket(client, team)
+        if escalate:
+            client.post(f"{url}/escalations", json={"note": NOTE}, headers=team.agent.headers)
+            client.patch(url, json={"assignee_id": team.specialist.id}, headers=team.lead.headers)
+        client.post(f"{url}/transitions", json={"to": "resolved"}, headers=team.lead.headers)
+    _ticket(client, team)  # not resolved: not counted
+    rows = {r["tier"]: r for r in client.get("/api/v1/reports/tiers", headers=team.lead.headers).json()}
+    assert (rows["L1"]["resolved"], rows["L2"]["resolved"], rows["L3"]["resolved"]) == (3, 1, 0)
+    assert rows["L1"]["share"] == 0.75 and rows["L1"]["within_target"] is True
+    assert rows["L2"]["share"] == 0.25 and rows["L2"]["within_target"] is True
+    assert client.get("/api/v1/reports/tiers", headers=team.customer.headers).status_code == 403

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from supportops.auth.routes import router as accounts
 from supportops.notifications.routes import router as notifications
-from supportops.routing.routes import handoffs
+from supportops.routing.routes import handoffs, reports_router
 from supportops.routing.routes import router as agents
 from supportops.sla.routes import router as sla
 from supportops.tickets.routes import router as tickets
@@ -18,3 +18,4 @@ api_router.include_router(sla)
 api_router.include_router(notifications)
 api_router.include_router(agents)
 api_router.include_router(handoffs)
+api_router.include_router(reports_router)

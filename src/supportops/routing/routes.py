@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from supportops.auth.deps import CurrentCtx
+from supportops.kit.clock import utc
 from supportops.kit.errors import InvalidInput
-from supportops.routing import escalation, service
+from supportops.routing import escalation, reports, service
 from supportops.routing.escalation import Direction, HandoffCreate
+from supportops.routing.reports import TierRow
 from supportops.routing.schemas import AgentProfileUpdate, AgentRead, PresenceUpdate
 from supportops.tickets import service as tickets
 
 router = APIRouter(prefix="/agents", tags=["routing"])
 handoffs = APIRouter(prefix="/tickets", tags=["routing"])
+reports_router = APIRouter(prefix="/reports", tags=["routing"])
 AgentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 TicketId = AgentId
 
@@ -78,4 +82,21 @@ def _hand_off(ticket_id: int, data: HandoffCreate, ctx: CurrentCtx, direction: D
             direction=direction,
             now=ctx.now,
             settings=ctx.settings,
+        )
+
+
+@reports_router.get("/tiers")
+def tiers(
+    ctx: CurrentCtx,
+    since: Annotated[datetime | None, Query()] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> list[TierRow]:
+    """Tickets first resolved in [since, until), by the highest tier they reached, against the
+    target bands (L1 60-80 %, L2 15-25 %, L3 under 5 %)."""
+    with ctx.read() as session:
+        return reports.tier_report(
+            session,
+            actor=ctx.principal,
+            since=utc(since) if since else None,
+            until=utc(until) if until else None,
         )
