@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     session_days: int = Field(default=14, ge=1, le=90)
     secure_cookies: bool = False
     token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    triage_threshold: float = Field(default=0.7, gt=0, lt=1)
+    """Below this confidence a predicted category is not applied and the ticket waits for triage."""
     handoffs_before_approval: int = Field(default=2, ge=0, le=20)
     """Handoffs between groups an agent may make; the next one needs a lead or admin (0: no limit)."""
 

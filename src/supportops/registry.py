@@ -14,6 +14,8 @@ from supportops.sla import handlers as sla_handlers
 from supportops.sla import models as sla_models
 from supportops.tickets import models as ticket_models
 from supportops.tickets import service as ticket_service
+from supportops.triage import handlers as triage_handlers
+from supportops.triage import models as triage_models
 
 LOADED = (
     auth_models,
@@ -26,6 +28,8 @@ LOADED = (
     notification_models,
     routing_models,
     routing_escalation,
+    triage_models,
+    triage_handlers,
 )
 
 metadata = Base.metadata

@@ -10,6 +10,7 @@ from supportops.routing.routes import handoffs, reports_router
 from supportops.routing.routes import router as agents
 from supportops.sla.routes import router as sla
 from supportops.tickets.routes import router as tickets
+from supportops.triage.routes import router as triage
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(tickets)
@@ -19,3 +20,4 @@ api_router.include_router(notifications)
 api_router.include_router(agents)
 api_router.include_router(handoffs)
 api_router.include_router(reports_router)
+api_router.include_router(triage)

@@ -243,6 +243,7 @@ def timeline(
                         field=event.field,
                         old_value=event.old_value,
                         new_value=event.new_value,
+                        data=event.data if ctx.principal.is_staff else None,
                     )
                 )
         return TimelinePage(items=items, next_cursor=next_cursor)

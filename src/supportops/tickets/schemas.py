@@ -176,6 +176,9 @@ class TimelineEvent(BaseModel):
     field: str | None
     old_value: Any
     new_value: Any
+    data: dict[str, Any] | None = Field(
+        default=None, description="Staff only: the details of an escalation, a triage decision, a creation."
+    )
 
 
 class TimelineMessage(BaseModel):

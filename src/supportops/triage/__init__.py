@@ -1,8 +1,8 @@
 """Ticket triage: a text classifier trained on resolved tickets that suggests a category with a
 confidence, so that a ticket below the threshold goes to a person instead of being guessed.
 
-Pure: plain texts and labels in, predictions and bytes out. Storing models and acting on predictions
-belong to the callers.
+The classifier modules are pure: plain texts and labels in, predictions and bytes out. ``models``,
+``service``, ``handlers`` and ``routes`` store models and rules and triage tickets as they open.
 """
 
 from supportops.triage.classifier import Alternative, Prediction, TrainedModel, TrainingMetrics, train
