@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from supportops.kit.text import DbId
+from supportops.routing.strategies import Presence
 from supportops.tickets.enums import Channel
 
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")]
@@ -21,12 +21,6 @@ DEFAULT_CAPACITY: dict[Channel, int] = {
     Channel.chat: 3,
     Channel.phone: 1,
 }
-
-
-class Presence(StrEnum):
-    online = "online"
-    away = "away"
-    offline = "offline"
 
 
 class AgentProfileUpdate(BaseModel):

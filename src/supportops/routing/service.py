@@ -14,7 +14,8 @@ from supportops.auth.models import User
 from supportops.auth.principal import Principal
 from supportops.kit.errors import Forbidden, InvalidInput, NotFound
 from supportops.routing.models import AgentProfile
-from supportops.routing.schemas import DEFAULT_CAPACITY, AgentProfileUpdate, AgentRead, Presence
+from supportops.routing.schemas import DEFAULT_CAPACITY, AgentProfileUpdate, AgentRead
+from supportops.routing.strategies import Presence
 from supportops.sla import service as sla
 from supportops.sla.models import SlaCalendar
 from supportops.tickets.enums import Channel, Status
