@@ -7,6 +7,7 @@ from supportops.auth import models as auth_models
 from supportops.db.base import Base
 from supportops.jobs import models as job_models
 from supportops.notifications import models as notification_models
+from supportops.routing import assignment as routing_assignment
 from supportops.routing import escalation as routing_escalation
 from supportops.routing import models as routing_models
 from supportops.sla import admin as sla_admin
@@ -28,6 +29,7 @@ LOADED = (
     notification_models,
     routing_models,
     routing_escalation,
+    routing_assignment,
     triage_models,
     triage_handlers,
 )

@@ -38,3 +38,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.lead: frozenset({Scope.tickets_read, Scope.tickets_write, Scope.users_read}),
     Role.admin: frozenset(Scope),
 }
+
+
+class AutoAssign(StrEnum):
+    """How a group hands its new tickets to its agents; routing implements each strategy."""
+
+    skills = "skills"
+    least_loaded = "least-loaded"
+    round_robin = "round-robin"

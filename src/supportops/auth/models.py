@@ -45,6 +45,8 @@ class Group(Base):
     name: Mapped[str] = mapped_column(String(255), unique=True)
     tier: Mapped[str] = mapped_column(String(2))
     description: Mapped[str] = mapped_column(Text, default="")
+    auto_assign: Mapped[str | None] = mapped_column(String(20))
+    """None: tickets wait for someone to take them; otherwise the assignment strategy."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

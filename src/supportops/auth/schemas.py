@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from supportops.auth.enums import Role, Scope, Tier
+from supportops.auth.enums import AutoAssign, Role, Scope, Tier
 from supportops.kit.text import DbId, ShortText
 
 _NO_EXTRA = ConfigDict(extra="forbid")
@@ -104,6 +104,10 @@ class GroupCreate(BaseModel):
     tier: Tier
     description: str = Field(default="", max_length=2000)
     member_ids: list[DbId] = Field(default_factory=list, max_length=500)
+    auto_assign: AutoAssign | None = Field(
+        default=None,
+        description="skills, least-loaded or round-robin; null leaves tickets for agents to take.",
+    )
 
 
 class GroupUpdate(BaseModel):
@@ -112,6 +116,8 @@ class GroupUpdate(BaseModel):
     tier: Tier | None = None
     description: str | None = Field(default=None, max_length=2000)
     member_ids: list[DbId] | None = Field(default=None, max_length=500)
+    auto_assign: AutoAssign | None = None
+    """Send null to turn automatic assignment off."""
 
 
 class GroupRead(BaseModel):
@@ -120,6 +126,7 @@ class GroupRead(BaseModel):
     name: str
     tier: Tier
     description: str
+    auto_assign: AutoAssign | None = None
     created_at: datetime
     member_ids: list[int] = Field(default_factory=list)
 

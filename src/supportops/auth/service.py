@@ -298,7 +298,13 @@ def create_group(session: Session, *, actor: Principal, data: GroupCreate, now: 
     if repository.get_group_by_name(session, data.name) is not None:
         raise Conflict(f"A group named '{data.name}' already exists.", field="name")
     _check_members(session, data.member_ids)
-    group = Group(name=data.name, tier=data.tier.value, description=data.description, created_at=now)
+    group = Group(
+        name=data.name,
+        tier=data.tier.value,
+        description=data.description,
+        auto_assign=data.auto_assign.value if data.auto_assign else None,
+        created_at=now,
+    )
     session.add(group)
     session.flush()
     if data.member_ids:
@@ -318,6 +324,8 @@ def update_group(session: Session, *, actor: Principal, group_id: int, data: Gro
         group.tier = data.tier.value
     if data.description is not None:
         group.description = data.description
+    if "auto_assign" in data.model_fields_set:
+        group.auto_assign = data.auto_assign.value if data.auto_assign else None
     if data.member_ids is not None:
         _check_members(session, data.member_ids)
         repository.set_members_of_group(session, group.id, data.member_ids)

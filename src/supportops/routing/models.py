@@ -21,4 +21,6 @@ class AgentProfile(Base):
     """Concurrent unsolved tickets per channel."""
     shift_calendar_id: Mapped[int | None] = mapped_column(ForeignKey("sla_calendars.id"))
     """Working hours as a business calendar; none means always on shift."""
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When routing last gave this agent a ticket; round robin starts from the longest idle."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
