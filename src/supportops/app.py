@@ -17,6 +17,7 @@ from supportops.db.session import Database
 from supportops.jobs.worker import Worker
 from supportops.kit.clock import Clock, SystemClock
 from supportops.web.admin import router as web_admin
+from supportops.web.agents import router as web_agents
 from supportops.web.pages import mount as mount_web
 
 log = logging.getLogger(__name__)
@@ -63,5 +64,6 @@ def create_app(
     errors.install(app)
     app.include_router(api_router)
     app.include_router(web_admin)
+    app.include_router(web_agents)
     mount_web(app)
     return app

@@ -36,7 +36,7 @@ EXAMPLE_CALENDAR = {
 }
 
 
-def _errors(exc: Exception) -> list[str]:
+def form_errors(exc: Exception) -> list[str]:
     """Messages that name the place of each problem."""
     if isinstance(exc, ValidationError):
         return [f"{'.'.join(str(p) for p in e['loc']) or 'form'}: {e['msg']}" for e in exc.errors()]
@@ -208,7 +208,7 @@ def _save_calendar(
             calendar_id=calendar_id,
             name=name,
             definition=definition,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=422,
         )
     return RedirectResponse("/admin/sla", status_code=303)
@@ -356,7 +356,7 @@ def _save_policy(request: Request, state: State, policy_id: int | None, form: Po
             policy_id=policy_id,
             fields=fields,
             rules=rules,
-            errors=_errors(exc),
+            errors=form_errors(exc),
             status_code=422,
         )
     return RedirectResponse("/admin/sla", status_code=303)
@@ -392,5 +392,7 @@ def inbox_read(
                 session, actor=identity.principal, notification_id=notification_id, now=state.clock.now()
             )
     except (SupportOpsError, CsrfFailed) as exc:
-        return render(request, "error.html", 422, title="Inbox", message=_errors(exc)[0], identity=identity)
+        return render(
+            request, "error.html", 422, title="Inbox", message=form_errors(exc)[0], identity=identity
+        )
     return RedirectResponse("/inbox", status_code=303)

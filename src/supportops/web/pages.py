@@ -22,6 +22,7 @@ from supportops.auth import service as accounts
 from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
 from supportops.auth.principal import Principal
 from supportops.kit.errors import SupportOpsError, Unauthenticated
+from supportops.routing.models import AgentProfile
 from supportops.sla import admin as sla
 from supportops.tickets import service as tickets
 from supportops.tickets.enums import PRIORITIES, Channel, Status
@@ -225,6 +226,10 @@ def agent_queue(
             people = accounts.users_by_id(
                 session, {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
             )
+            profile = (
+                session.get(AgentProfile, identity.principal.user_id) if identity.principal.user_id else None
+            )
+            presence = profile.presence if profile else "offline"
     except SupportOpsError as exc:
         return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
     return render(
@@ -239,6 +244,7 @@ def agent_queue(
         next_cursor=page.next_cursor,
         q=q or "",
         now=state.clock.now(),
+        presence=presence,
     )
 
 
