@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from supportops.auth.enums import Role
 from supportops.cli.simulate import simulate
 
 runner = CliRunner()
@@ -58,8 +59,8 @@ def test_a_profile_file_sets_the_arrivals(tmp_path: Path) -> None:
         (["--rate", "-5"], "error: rate must be a number above 0, not -5.0"),
         (["--rate", "5", "--hours", "0"], "error: hours must be a number above 0, not 0.0"),
         (["--rate", "5", "--target-minutes", "-1"], "error: target_minutes must be a number >= 0"),
-        ([], "error: give either --rate or --profile"),
-        (["--rate", "5", "--profile", "week.json"], "error: give either --rate or --profile"),
+        ([], "error: give one of --rate, --profile or --from-history"),
+        (["--rate", "5", "--profile", "week.json"], "error: give one of --rate, --profile or --from-history"),
         (["--profile", "missing.json"], "error: profile missing.json: No such file or directory"),
     ],
 )
@@ -90,3 +91,50 @@ def test_a_bad_profile_names_the_problem(tmp_path: Path, content: bytes, message
     assert result.stderr.startswith(f"error: profile {profile}: ")
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_simulate_replays_the_ticket_history_of_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path
+) -> None:
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from supportops.config import get_settings
+    from supportops.db.session import Database
+    from supportops.tickets.models import Ticket
+    from tests.factories import make_person
+
+    path = tmp_path / "history.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    db = Database.from_url(url)
+    now = datetime.now(UTC)
+    requester = make_person(db, now, email="pat@example.com", role=Role.customer)
+    with db.unit_of_work() as session:
+        for n in range(12):
+            at = now - timedelta(hours=1, minutes=5 * n)
+            session.execute(
+                insert(Ticket).values(
+                    subject=f"t{n}",
+                    description="",
+                    status="new",
+                    priority="P3",
+                    channel="web",
+                    tags=[],
+                    custom_fields={},
+                    requester_id=requester.id,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+    db.engine.dispose()
+    result = runner.invoke(app, ["--from-history", "--hours", "3", "--agents", "1", "--json"])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert orjson.loads(result.stdout)["arrived"] == 12
+    both = runner.invoke(app, ["--from-history", "--rate", "3"])
+    assert both.exit_code == 2 and "one of --rate, --profile or --from-history" in both.output

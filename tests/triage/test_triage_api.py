@@ -37,6 +37,7 @@ def _triage_events(client: TestClient, team: Team, ticket_id: int) -> list[dict[
 
 
 def test_rules_set_fields_in_order_and_are_recorded(client: TestClient, team: Team) -> None:
+    client.patch(f"/api/v1/users/{team.agent.id}", json={"skills": {"billing": 4}}, headers=team.admin.headers)
     rules = [
         {
             "name": "Payments",
@@ -72,6 +73,7 @@ def test_rules_set_fields_in_order_and_are_recorded(client: TestClient, team: Te
         ({"actions": {"priority": "P9"}}, "priority"),
         ({"actions": {"group_id": 999}}, "group_id"),
         ({"actions": {"required_skills": {"billing": 7}}}, "required_skills"),
+        ({"actions": {"required_skills": {"astrology": 2}}}, "No agent has the skill"),
         ({"actions": {"language": "German"}}, "language"),
         ({"conditions": {"all": [{"field": "mood", "operator": "is", "value": "x"}]}}, "field"),
     ],
@@ -108,6 +110,8 @@ def test_the_classifier_sets_confident_categories_and_queues_the_rest(
     assert event["applied"] is True and event["model_version"] == 1 and event["confidence"] >= 0.7
     vague = _create(client, team, subject="hello", description="please help today")
     assert vague["category"] is None and "needs-triage" in vague["tags"]
+    queue = client.get("/api/v1/tickets?tag=needs-triage", headers=team.agent.headers).json()["items"]
+    assert [t["id"] for t in queue] == [vague["id"]]
     assert _triage_events(client, team, vague["id"])[0]["data"]["applied"] is False
     given = _create(client, team, subject="refund invoice", category="shipping")
     assert given["category"] == "shipping"  # a person's choice is never overridden

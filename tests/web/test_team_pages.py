@@ -61,3 +61,13 @@ def test_admins_edit_profiles_skills_and_group_assignment(client: TestClient, st
     )
     assert grouped.status_code == 303
     assert 'value="least-loaded" selected' in client.get("/admin/agents").text
+
+
+def test_retraining_from_the_team_page_explains_when_there_is_too_little(
+    client: TestClient, staff: dict[str, int]
+) -> None:
+    sign_in(client, "root@help.example.com")
+    page = client.get("/admin/agents")
+    assert "No category model yet" in page.text
+    resp = client.post("/admin/triage/retrain", data={"csrf_token": csrf(page.text)})
+    assert resp.status_code == 422 and "at least 20 solved tickets" in resp.text

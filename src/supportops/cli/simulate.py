@@ -8,7 +8,8 @@ handle times. Prints the service level, waits and utilization as a small table, 
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ import typer
 from supportops.kit.errors import SupportOpsError
 from supportops.routing.simulation import (
     Arrivals,
+    HistoricalArrivals,
     RateProfile,
     SimulationReport,
     single_queue,
@@ -50,9 +52,39 @@ def _profile(path: Path) -> RateProfile:
         raise _fail(f"profile {path}: every hourly rate must be a number") from None
 
 
+def _history(hours: float) -> tuple[HistoricalArrivals, datetime]:
+    """When tickets were opened in the last ``hours``, from the configured database."""
+    from sqlalchemy import select
+
+    from supportops.config import get_settings
+    from supportops.db.session import Database
+    from supportops.tickets.models import Ticket
+
+    end = datetime.now(UTC)
+    start = end - timedelta(hours=hours)
+    db = Database.from_url(get_settings().database_url, pool_size=1)
+    try:
+        with db.unit_of_work(write=False) as session:
+            instants = tuple(
+                session.scalars(
+                    select(Ticket.created_at)
+                    .where(Ticket.created_at >= start, Ticket.created_at < end)
+                    .order_by(Ticket.created_at)
+                )
+            )
+    except Exception as exc:  # any database problem is one line, not a stack trace
+        first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise _fail(f"could not read the ticket history ({first}); is the database migrated?") from None
+    finally:
+        db.engine.dispose()
+    if not instants:
+        raise _fail(f"no ticket was opened in the last {hours:g} hours; choose --rate or --profile")
+    return HistoricalArrivals(instants), start
+
+
 def _arrivals(rate: float | None, profile: Path | None) -> Arrivals:
     if (rate is None) == (profile is None):
-        raise _fail("give either --rate or --profile")
+        raise _fail("give one of --rate, --profile or --from-history")
     if profile is not None:
         return _profile(profile)
     assert rate is not None
@@ -87,14 +119,25 @@ def simulate(
     patience_minutes: Annotated[
         float | None, typer.Option(help="Mean wait before a customer gives up; default: never.")
     ] = None,
+    from_history: Annotated[
+        bool, typer.Option("--from-history", help="Replay when tickets were opened in the last --hours.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Same seed, same result.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
     """Simulate a support queue: service level, waits and utilization for a number of agents."""
+    start: datetime | None = None
+    arrivals: Arrivals
+    if from_history:
+        if rate is not None or profile is not None:
+            raise _fail("give one of --rate, --profile or --from-history")
+        arrivals, start = _history(hours)
     try:
+        if not from_history:
+            arrivals = _arrivals(rate, profile)
         scenario = single_queue(
             agents=agents,
-            arrivals=_arrivals(rate, profile),
+            arrivals=arrivals,
             handle_minutes=handle_minutes,
             target_minutes=target_minutes,
             hours=hours,
@@ -103,6 +146,8 @@ def simulate(
         )
     except SupportOpsError as exc:
         raise _fail(exc.detail) from None
+    if start is not None:
+        scenario = replace(scenario, start=start)
     report = run_simulation(scenario, seed=seed)
     if as_json:
         typer.echo(orjson.dumps(asdict(report), option=orjson.OPT_INDENT_2).decode())

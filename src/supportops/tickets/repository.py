@@ -106,6 +106,7 @@ class TicketFilter:
     q: str | None = None
     sla: SlaFilter | None = None
     now: datetime | None = None
+    tag: str | None = None
     order: TicketOrder = TicketOrder.newest
 
 
@@ -195,10 +196,23 @@ def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Sel
         stmt = stmt.where(Ticket.updated_at >= filters.updated_since)
     if filters.sla is not None:
         stmt = stmt.where(_sla(filters.sla, filters.now))
+    if filters.tag is not None:
+        stmt = stmt.where(_has_tag(session, filters.tag))
     if filters.q:
         terms = search_terms(filters.q)
         stmt = stmt.where(_full_text(session, terms) if terms else false())
     return stmt
+
+
+def _has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+    """Tags are a JSON list on the ticket; each database tests membership its own way."""
+    if session.get_bind().dialect.name == "postgresql":
+        return literal_column("tickets.tags").op("@>")(func.jsonb_build_array(tag))
+    return Ticket.id.in_(
+        text(
+            "SELECT tickets.id FROM tickets, json_each(tickets.tags) WHERE json_each.value = :tag"
+        ).bindparams(tag=tag)
+    )
 
 
 def _sla(wanted: SlaFilter, now: datetime | None) -> ColumnElement[bool]:

@@ -87,6 +87,7 @@ async def list_tickets(
     updated_since: datetime | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sla: Annotated[SlaFilter | None, Query()] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
     order: TicketOrder = TicketOrder.newest,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Limit = 25,
@@ -108,6 +109,7 @@ async def list_tickets(
         sla=sla,
         now=ctx.now,
         order=order,
+        tag=tag,
     )
 
     def run() -> TicketPage:

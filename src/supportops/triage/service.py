@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from supportops.auth.models import Group
+from supportops.auth.models import AgentSkill, Group
 from supportops.auth.principal import SYSTEM, Principal
 from supportops.config import Settings, get_settings
 from supportops.jobs import service as jobs
@@ -88,7 +88,15 @@ def _check_rule(session: Session, data: RuleIn, settings: Settings, own: int | N
         )
     if actions.group_id is not None and session.get(Group, actions.group_id) is None:
         raise InvalidInput(f"Group {actions.group_id} does not exist.", field="actions.group_id")
+    known = set(
+        session.scalars(select(AgentSkill.skill).where(AgentSkill.skill.in_(list(actions.required_skills))))
+    )
     for skill, level in actions.required_skills.items():
+        if skill not in known:
+            raise InvalidInput(
+                f"No agent has the skill {skill!r}; give it to an agent first or check the spelling.",
+                field="actions.required_skills",
+            )
         if not 1 <= level <= 5:
             raise InvalidInput(
                 f"Skill {skill!r} needs a level from 1 to 5, not {level}.", field="actions.required_skills"

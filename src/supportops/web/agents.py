@@ -16,6 +16,7 @@ from supportops.routing import service as routing
 from supportops.routing.schemas import AgentProfileUpdate
 from supportops.sla import admin as sla
 from supportops.tickets.enums import Channel
+from supportops.triage import service as triage
 from supportops.web.admin import form_errors
 from supportops.web.pages import (
     CsrfFailed,
@@ -54,6 +55,7 @@ def _team_page(
         agents = routing.agents(session, actor=identity.principal, now=state.clock.now())
         groups = accounts.list_groups(session, actor=identity.principal, after_id=None, limit=200)
         calendars = sla.list_calendars(session)
+        models = triage.list_models(session, actor=identity.principal)
     return render(
         request,
         "admin_agents.html",
@@ -65,6 +67,7 @@ def _team_page(
         calendars=calendars,
         channels=list(Channel),
         strategies=list(AutoAssign),
+        models=models,
         errors=errors or [],
     )
 
@@ -136,6 +139,23 @@ def save_group(
         with write_session(state) as session:
             accounts.update_group(session, actor=identity.principal, group_id=group_id, data=data)
     except (SupportOpsError, ValidationError, CsrfFailed) as exc:
+        return _team_page(request, state, identity, errors=form_errors(exc), status_code=422)
+    return RedirectResponse("/admin/agents", status_code=303)
+
+
+@router.post("/admin/triage/retrain")
+def retrain(request: Request, state: State, csrf_token: Csrf = "") -> Response:
+    """Admins retrain the category model from solved tickets; it runs as a background job."""
+    identity = _manager(request, state)
+    if not isinstance(identity, WebIdentity):
+        return identity
+    try:
+        check_csrf(identity, csrf_token)
+        with write_session(state) as session:
+            triage.request_training(
+                session, actor=identity.principal, field="category", now=state.clock.now()
+            )
+    except (SupportOpsError, CsrfFailed) as exc:
         return _team_page(request, state, identity, errors=form_errors(exc), status_code=422)
     return RedirectResponse("/admin/agents", status_code=303)
 

@@ -44,6 +44,13 @@ QUEUES: dict[str, tuple[str, dict[str, Any]]] = {
     "at_risk": ("SLA at risk", {"sla": SlaFilter.at_risk, "order": TicketOrder.sla_due}),
     "breached": ("SLA breached", {"sla": SlaFilter.breached, "order": TicketOrder.sla_due}),
     "due": ("By next SLA due", {"order": TicketOrder.sla_due}),
+    "triage": (
+        "Needs triage",
+        {
+            "tag": "needs-triage",
+            "status": [s.value for s in Status if s not in (Status.resolved, Status.closed)],
+        },
+    ),
     "pending": ("Waiting on customer", {"status": [Status.pending.value]}),
     "resolved": ("Resolved", {"status": [Status.resolved.value]}),
     "all": ("All tickets", {}),
@@ -210,6 +217,7 @@ def agent_queue(
         assignee_id=identity.principal.user_id if queue == "mine" else None,
         q=(q or None) and q[:200],
         sla=spec.get("sla"),
+        tag=spec.get("tag"),
         order=spec.get("order", TicketOrder.newest),
         now=state.clock.now(),
     )
