@@ -37,7 +37,8 @@ def _triage_events(client: TestClient, team: Team, ticket_id: int) -> list[dict[
 
 
 def test_rules_set_fields_in_order_and_are_recorded(client: TestClient, team: Team) -> None:
-    client.patch(f"/api/v1/users/{team.agent.id}", json={"skills": {"billing": 4}}, headers=team.admin.headers)
+    skills = {"skills": {"billing": 4}}
+    client.patch(f"/api/v1/users/{team.agent.id}", json=skills, headers=team.admin.headers)
     rules = [
         {
             "name": "Payments",
