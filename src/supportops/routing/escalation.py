@@ -26,6 +26,7 @@ from supportops.jobs import service as jobs
 from supportops.kit.errors import Conflict, Forbidden, InvalidInput
 from supportops.kit.text import DbId
 from supportops.notifications import service as notifications
+from supportops.sla.events import SlaBreached
 from supportops.tickets import lifecycle
 from supportops.tickets import service as tickets
 from supportops.tickets.counters import TIER_RANK
@@ -214,6 +215,31 @@ def hand_off(
     if target_status in allowed:
         tickets.transition(session, actor=actor, ticket=ticket, to=target_status, now=now, settings=settings)
     return record
+
+
+# --- SLA breaches -----------------------------------------------------------------------------
+
+
+@subscribe(SlaBreached)
+def _on_breach(session: Session, e: SlaBreached) -> None:
+    """The policy asks a breach to escalate: up one tier, with a note that says why."""
+    if not e.escalate:
+        return
+    ticket = tickets.get_ticket(session, actor=SYSTEM, ticket_id=e.ticket_id, for_update=True)
+    if lifecycle.category(Status(ticket.status)).value == "solved":
+        return
+    note = HandoffNote(
+        summary=f"Escalated automatically because {e.description}.",
+        steps_tried="See the history above.",
+        customer_impact=f"The {e.metric.replace('_', ' ')} commitment to the customer was missed.",
+        hypothesis="Not stated; the receiving tier assesses.",
+    )
+    try:
+        hand_off(
+            session, actor=SYSTEM, ticket=ticket, data=HandoffCreate(note=note), direction="up", now=e.at
+        )
+    except Conflict:
+        return  # already at the top tier
 
 
 # --- severity paths ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""What a warning or a breach does besides being recorded: notify, raise priority, escalate.
+"""What a warning or a breach does besides being recorded: notify, raise priority, and tell routing,
+which escalates when the policy asks (``SlaBreached``).
 
 Actions run in the alarm's transaction, as the system principal, through the ticket services, so
 every change they make is in the ticket's event log like any other.
@@ -8,21 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from supportops.auth.models import Group
 from supportops.auth.principal import SYSTEM
 from supportops.config import Settings
+from supportops.events.bus import publish
 from supportops.notifications import service as notifications
 from supportops.sla.clocks import Clock, Metric
+from supportops.sla.events import SlaBreached
 from supportops.sla.policy import BreachActions
-from supportops.tickets import lifecycle
 from supportops.tickets import service as tickets
-from supportops.tickets.counters import TIER_RANK
-from supportops.tickets.enums import PRIORITIES, AuthorKind, Status
+from supportops.tickets.enums import PRIORITIES, Status
 from supportops.tickets.models import Ticket
-from supportops.tickets.schemas import MessageCreate, TicketUpdate
+from supportops.tickets.schemas import TicketUpdate
 
 LABELS = {
     Metric.first_response: "first response",
@@ -71,8 +70,19 @@ def on_breach(
         return
     if actions.raise_priority:
         _raise_priority(session, ticket, now=now, settings=settings)
-    if actions.escalate:
-        _escalate(session, ticket, why=what, now=now, settings=settings)
+    publish(
+        session,
+        SlaBreached(
+            ticket_id=ticket_id,
+            metric=c.metric.value,
+            target_minutes=c.target.minutes,
+            business=c.target.business,
+            breached_at=c.breached_at,
+            at=now,
+            escalate=actions.escalate,
+            description=what,
+        ),
+    )
 
 
 def _raise_priority(session: Session, ticket: Ticket, *, now: datetime, settings: Settings) -> None:
@@ -86,53 +96,4 @@ def _raise_priority(session: Session, ticket: Ticket, *, now: datetime, settings
             data=TicketUpdate(priority=order[at - 1]),
             now=now,
             settings=settings,
-        )
-
-
-def next_tier_group(session: Session, ticket: Ticket) -> int | None:
-    """The group of the next tier up with the fewest unsolved tickets."""
-    current = (
-        session.scalar(select(Group.tier).where(Group.id == ticket.group_id)) if ticket.group_id else None
-    )
-    rank = TIER_RANK.get(current or "L0", 0)
-    wanted = [tier for tier, r in TIER_RANK.items() if r == rank + 1]
-    if not wanted:
-        return None
-    load = (
-        select(func.count(Ticket.id))
-        .where(Ticket.group_id == Group.id, Ticket.status.not_in([Status.resolved, Status.closed]))
-        .scalar_subquery()
-    )
-    return session.scalar(select(Group.id).where(Group.tier == wanted[0]).order_by(load, Group.id).limit(1))
-
-
-def _escalate(session: Session, ticket: Ticket, *, why: str, now: datetime, settings: Settings) -> None:
-    """Hand the ticket to the next tier with a note that says why, as every escalation must."""
-    target = next_tier_group(session, ticket)
-    if target is None:
-        return
-    tickets.add_message(
-        session,
-        actor=SYSTEM,
-        ticket=ticket,
-        data=MessageCreate(
-            body=f"Escalated automatically to the next tier because {why}. The full history is above.",
-            public=False,
-        ),
-        now=now,
-        settings=settings,
-        author_kind=AuthorKind.system,
-    )
-    tickets.update_ticket(
-        session,
-        actor=SYSTEM,
-        ticket=ticket,
-        data=TicketUpdate(group_id=target, assignee_id=None),
-        now=now,
-        settings=settings,
-    )
-    status = Status(ticket.status)
-    if Status.escalated in lifecycle.allowed(status, has_assignee=ticket.assignee_id is not None):
-        tickets.transition(
-            session, actor=SYSTEM, ticket=ticket, to=Status.escalated, now=now, settings=settings
         )
