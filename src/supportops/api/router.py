@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from supportops.auth.routes import router as accounts
+from supportops.metrics.routes import router as metrics
 from supportops.notifications.routes import router as notifications
 from supportops.routing.routes import handoffs, reports_router
 from supportops.routing.routes import router as agents
@@ -21,3 +22,4 @@ api_router.include_router(agents)
 api_router.include_router(handoffs)
 api_router.include_router(reports_router)
 api_router.include_router(triage)
+api_router.include_router(metrics)

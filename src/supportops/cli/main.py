@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from supportops.auth import service as accounts
 from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
+from supportops.cli.capacity import capacity
 from supportops.cli.simulate import simulate
 from supportops.cli.sla import sla_app
 from supportops.cli.triage import triage_app
@@ -36,6 +37,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(sla_app, name="sla")
 app.add_typer(triage_app, name="triage")
 app.command("simulate")(simulate)
+app.command("capacity")(capacity)
 
 
 def _fail(message: str) -> typer.Exit:

@@ -1,0 +1,1 @@
+"""Support metrics, formulas and findings; ``capacity`` is the staffing arithmetic (pure)."""
