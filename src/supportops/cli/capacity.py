@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 import orjson
 import typer
 
 from supportops.kit.errors import SupportOpsError
-from supportops.metrics.capacity import erlang_staffing, workload_agents
+from supportops.metrics.capacity import capacity_plan
 
 
 def capacity(
@@ -27,13 +26,11 @@ def capacity(
     """Agents needed: the workload formula (volume x handle time / (hours x 60 x utilization)) and
     Erlang C for a service level, with shrinkage."""
     try:
-        agents, exact = workload_agents(
-            volume=volume, handle_minutes=handle_minutes, hours=hours, utilization=utilization
-        )
-        staffing = erlang_staffing(
+        plan = capacity_plan(
             volume=volume,
             handle_minutes=handle_minutes,
             hours=hours,
+            utilization=utilization,
             service_level_target=service_level,
             within_minutes=within_minutes,
             shrinkage=shrinkage,
@@ -41,16 +38,16 @@ def capacity(
     except SupportOpsError as exc:
         typer.secho(f"error: {exc.detail}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
+    agents, exact, erlang = plan["workload"]["agents"], plan["workload"]["exact"], plan["erlang_c"]
     if as_json:
-        payload = {"workload": {"agents": agents, "exact": exact}, "erlang_c": asdict(staffing)}
-        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        typer.echo(orjson.dumps(plan, option=orjson.OPT_INDENT_2).decode())
         return
     typer.echo(f"workload formula: {exact:.2f} -> {agents} agents")
     typer.echo(
-        f"Erlang C: {staffing.load_erlangs:.2f} erlangs; {staffing.agents_on_duty} on duty answer "
-        f"{staffing.service_level:.1%} within {within_minutes:g} min "
-        f"(P(wait) {staffing.probability_of_waiting:.1%}, "
-        f"mean wait {staffing.average_wait_minutes:.1f} min, occupancy {staffing.occupancy:.1%}); "
-        f"{staffing.agents_to_schedule} to schedule with {shrinkage:.0%} shrinkage"
+        f"Erlang C: {erlang['load_erlangs']:.2f} erlangs; {erlang['agents_on_duty']} on duty answer "
+        f"{erlang['service_level']:.1%} within {within_minutes:g} min "
+        f"(P(wait) {erlang['probability_of_waiting']:.1%}, "
+        f"mean wait {erlang['average_wait_minutes']:.1f} min, occupancy {erlang['occupancy']:.1%}); "
+        f"{erlang['agents_to_schedule']} to schedule with {shrinkage:.0%} shrinkage"
     )
     typer.echo(f"agents={agents}")

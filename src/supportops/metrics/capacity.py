@@ -13,7 +13,8 @@ absence) turns it into agents to schedule: N / (1 - shrinkage), rounded up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from supportops.kit.errors import InvalidInput
 
@@ -115,3 +116,28 @@ def erlang_staffing(
         occupancy=load / agents,
         agents_to_schedule=math.ceil(agents / (1 - shrinkage) - 1e-9),
     )
+
+
+def capacity_plan(
+    *,
+    volume: float,
+    handle_minutes: float,
+    hours: float,
+    utilization: float,
+    service_level_target: float,
+    within_minutes: float,
+    shrinkage: float,
+) -> dict[str, Any]:
+    """Both answers, as the command line and the API report them."""
+    agents, exact = workload_agents(
+        volume=volume, handle_minutes=handle_minutes, hours=hours, utilization=utilization
+    )
+    staffing = erlang_staffing(
+        volume=volume,
+        handle_minutes=handle_minutes,
+        hours=hours,
+        service_level_target=service_level_target,
+        within_minutes=within_minutes,
+        shrinkage=shrinkage,
+    )
+    return {"workload": {"agents": agents, "exact": exact}, "erlang_c": asdict(staffing)}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from supportops.auth.deps import CurrentCtx
-from supportops.metrics.capacity import erlang_staffing, workload_agents
+from supportops.metrics.capacity import capacity_plan
 
 router = APIRouter(tags=["metrics"])
 
@@ -26,15 +25,12 @@ def capacity(
 ) -> dict[str, Any]:
     """Agents needed for a volume: the seed's workload formula and Erlang C with shrinkage."""
     ctx.principal.require_staff("plan capacity")
-    agents, exact = workload_agents(
-        volume=volume, handle_minutes=handle_minutes, hours=hours, utilization=utilization
-    )
-    staffing = erlang_staffing(
+    return capacity_plan(
         volume=volume,
         handle_minutes=handle_minutes,
         hours=hours,
+        utilization=utilization,
         service_level_target=service_level,
         within_minutes=within_minutes,
         shrinkage=shrinkage,
     )
-    return {"workload": {"agents": agents, "exact": exact}, "erlang_c": asdict(staffing)}
