@@ -65,6 +65,25 @@ FIELDS = [
     "started_at",
     "shared_tickets",
     "language",
+    "definition",
+    "conditions",
+    "targets",
+    "pauses",
+    "warn_share",
+    "breach_actions",
+    "position",
+    "calendar_id",
+    "active",
+    "actions",
+    "note",
+    "to_group_id",
+    "presence",
+    "capacity",
+    "languages",
+    "shift_calendar_id",
+    "auto_assign",
+    "field",
+    "text",
 ]
 bodies = st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=6) | json_values
 
@@ -79,6 +98,18 @@ WRITES = [
     ("post", "/api/v1/groups"),
     ("post", "/api/v1/organizations"),
     ("post", "/api/v1/tokens"),
+    ("patch", "/api/v1/groups/{group}"),
+    ("post", "/api/v1/sla/calendars"),
+    ("post", "/api/v1/sla/policies"),
+    ("put", "/api/v1/sla/policies/1"),
+    ("post", "/api/v1/triage/rules"),
+    ("post", "/api/v1/triage/models"),
+    ("post", "/api/v1/triage/predict"),
+    ("patch", "/api/v1/agents/{agent}"),
+    ("put", "/api/v1/agents/me/presence"),
+    ("post", "/api/v1/tickets/{id}/escalations"),
+    ("post", "/api/v1/tickets/{id}/deescalations"),
+    ("post", "/api/v1/notifications/1/read"),
 ]
 LIST_PARAMS = [
     "status",
@@ -92,6 +123,19 @@ LIST_PARAMS = [
     "q",
     "cursor",
     "limit",
+    "sla",
+    "order",
+    "tag",
+    "since",
+    "until",
+    "unread",
+    "volume",
+    "handle_minutes",
+    "hours",
+    "utilization",
+    "service_level",
+    "within_minutes",
+    "shrinkage",
 ]
 
 
@@ -127,7 +171,7 @@ def test_arbitrary_bodies_never_cause_a_server_error(
 ) -> None:
     client, team, ticket_id = fuzz_env
     method, path = endpoint
-    url = path.format(id=ticket_id, agent=team.agent.id)
+    url = path.format(id=ticket_id, agent=team.agent.id, group=team.l1)
     person = getattr(team, who)
     try:
         payload = json.dumps(body, allow_nan=True)
@@ -151,6 +195,15 @@ def test_arbitrary_bodies_never_cause_a_server_error(
             "/api/v1/organizations",
             "/api/v1/tickets/{id}/timeline",
             "/api/v1/tickets/{id}/messages",
+            "/api/v1/tickets/{id}/sla",
+            "/api/v1/tickets/{id}/sla/events",
+            "/api/v1/sla/compliance",
+            "/api/v1/sla/policies",
+            "/api/v1/reports/tiers",
+            "/api/v1/capacity",
+            "/api/v1/agents",
+            "/api/v1/notifications",
+            "/api/v1/triage/models",
         ]
     ),
 )
