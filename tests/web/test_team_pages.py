@@ -71,3 +71,43 @@ def test_retraining_from_the_team_page_explains_when_there_is_too_little(
     assert "No category model yet" in page.text
     resp = client.post("/admin/triage/retrain", data={"csrf_token": csrf(page.text)})
     assert resp.status_code == 422 and "at least 20 solved tickets" in resp.text
+
+
+def test_an_agent_escalates_from_the_ticket_page_with_a_handoff_note(
+    client: TestClient, db: Database, clock: FrozenClock, staff: dict[str, int]
+) -> None:
+    upper = make_group(db, clock.now(), name="Specialists", tier=Tier.L2, members=[staff["admin"]])
+    sign_in(client, "agent@help.example.com")
+    page = client.get("/portal/new")
+    created = client.post(
+        "/portal/new",
+        data={
+            "subject": "Export fails",
+            "description": "CSV export times out",
+            "csrf_token": csrf(page.text),
+        },
+        follow_redirects=False,
+    )
+    ticket_id = int(created.headers["location"].rstrip("/").split("/")[-1])
+    ticket_page = client.get(f"/agent/tickets/{ticket_id}")
+    token = csrf(ticket_page.text)
+    note = {
+        "summary": "Export of 2M rows times out",
+        "steps_tried": "Smaller ranges work",
+        "customer_impact": "Monthly report blocked",
+        "hypothesis": "Query without index",
+    }
+    missing = client.post(
+        f"/agent/tickets/{ticket_id}/handoff", data={"csrf_token": token, **note, "hypothesis": ""}
+    )
+    assert (
+        missing.status_code == 422 and 'id="h-hypothesis"' in missing.text and "aria-invalid" in missing.text
+    )
+    done = client.post(
+        f"/agent/tickets/{ticket_id}/handoff",
+        data={"csrf_token": token, "direction": "up", "to_group_id": str(upper), **note},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = client.get(f"/agent/tickets/{ticket_id}").text
+    assert "Query without index" in after and "Escalated to Specialists" in after

@@ -12,9 +12,12 @@ from supportops.auth import service as accounts
 from supportops.auth.enums import AutoAssign, Role
 from supportops.auth.schemas import GroupUpdate, UserUpdate
 from supportops.kit.errors import SupportOpsError
+from supportops.routing import escalation
 from supportops.routing import service as routing
+from supportops.routing.escalation import HandoffCreate
 from supportops.routing.schemas import AgentProfileUpdate
 from supportops.sla import admin as sla
+from supportops.tickets import service as tickets
 from supportops.tickets.enums import Channel
 from supportops.triage import service as triage
 from supportops.web.admin import form_errors
@@ -24,6 +27,7 @@ from supportops.web.pages import (
     TicketId,
     WebIdentity,
     check_csrf,
+    flash_error,
     identity_of,
     render,
     to_login,
@@ -191,3 +195,51 @@ def set_presence(
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/agent", status_code=303
     )
+
+
+@router.post("/agent/tickets/{ticket_id}/handoff")
+def hand_off(
+    request: Request,
+    state: State,
+    ticket_id: TicketId,
+    direction: Annotated[str, Form(max_length=4)] = "up",
+    to_group_id: Annotated[str, Form(max_length=20)] = "",
+    summary: Annotated[str, Form(max_length=4000)] = "",
+    steps_tried: Annotated[str, Form(max_length=4000)] = "",
+    customer_impact: Annotated[str, Form(max_length=2000)] = "",
+    hypothesis: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Csrf = "",
+) -> Response:
+    """Escalate or de-escalate from the ticket page; the handoff note's four parts are required."""
+    identity = identity_of(request, state)
+    if identity is None:
+        return to_login(request)
+    try:
+        check_csrf(identity, csrf_token)
+        data = HandoffCreate.model_validate(
+            {
+                "to_group_id": int(to_group_id) if to_group_id.isdigit() else None,
+                "note": {
+                    "summary": summary,
+                    "steps_tried": steps_tried,
+                    "customer_impact": customer_impact,
+                    "hypothesis": hypothesis,
+                },
+            }
+        )
+        with write_session(state) as session:
+            ticket = tickets.get_ticket(
+                session, actor=identity.principal, ticket_id=ticket_id, for_update=True
+            )
+            escalation.hand_off(
+                session,
+                actor=identity.principal,
+                ticket=ticket,
+                data=data,
+                direction="down" if direction == "down" else "up",
+                now=state.clock.now(),
+                settings=state.settings,
+            )
+    except (SupportOpsError, ValidationError, CsrfFailed) as exc:
+        return flash_error(request, state, identity, ticket_id, exc)
+    return RedirectResponse(f"/agent/tickets/{ticket_id}", status_code=303)

@@ -101,7 +101,8 @@ def write_session(state: AppState) -> Iterator[Session]:
 def _field_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
-        field = str(err["loc"][0]) if err["loc"] else "form"
+        names = [str(part) for part in err["loc"] if isinstance(part, str)]
+        field = names[-1] if names else "form"  # the innermost named field: note.summary -> summary
         errors.setdefault(field, str(err["msg"]))
     return errors
 
@@ -269,7 +270,7 @@ def _ticket_context(session: Session, identity: WebIdentity, ticket_id: int) -> 
     }
 
 
-def _render_ticket(
+def render_ticket(
     request: Request,
     state: AppState,
     identity: WebIdentity,
@@ -311,7 +312,7 @@ def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Respons
         return to_login(request)
     if not identity.principal.is_staff:
         return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
-    return _render_ticket(request, state, identity, ticket_id, portal=False)
+    return render_ticket(request, state, identity, ticket_id, portal=False)
 
 
 @router.post("/agent/tickets/{ticket_id}/reply")
@@ -385,11 +386,11 @@ def agent_update(
                     settings=state.settings,
                 )
     except (SupportOpsError, ValidationError, ValueError, CsrfFailed) as exc:
-        return _flash_error(request, state, identity, ticket_id, exc)
+        return flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(back, status_code=303)
 
 
-def _flash_error(
+def flash_error(
     request: Request, state: State, identity: WebIdentity, ticket_id: int, exc: Exception
 ) -> Response:
     if isinstance(exc, ValidationError):
@@ -401,7 +402,7 @@ def _flash_error(
     else:
         errors = {"form": str(exc)}
     portal = not identity.principal.is_staff
-    return _render_ticket(request, state, identity, ticket_id, portal=portal, errors=errors, status_code=422)
+    return render_ticket(request, state, identity, ticket_id, portal=portal, errors=errors, status_code=422)
 
 
 def _post_message(
@@ -435,7 +436,7 @@ def _post_message(
             )
             landed_id = landed.id
     except (SupportOpsError, ValidationError, CsrfFailed) as exc:
-        return _flash_error(request, state, identity, ticket_id, exc)
+        return flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(f"{back}{landed_id}", status_code=303)
 
 
@@ -533,7 +534,7 @@ def portal_ticket(request: Request, state: State, ticket_id: TicketId) -> Respon
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
-    return _render_ticket(request, state, identity, ticket_id, portal=True)
+    return render_ticket(request, state, identity, ticket_id, portal=True)
 
 
 @router.post("/portal/tickets/{ticket_id}/reply")
