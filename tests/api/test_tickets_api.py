@@ -388,3 +388,16 @@ def test_shared_organization_pages_merge_own_and_colleague_tickets(client: TestC
 class _Who:
     def __init__(self, token: str) -> None:
         self.headers = {"Authorization": f"Bearer {token}"}
+
+
+def test_nul_characters_in_notes_and_custom_fields_are_refused(client: TestClient, team: Team) -> None:
+    ticket = create(client, team.customer)
+    url = f"/api/v1/tickets/{ticket['id']}"
+    resp = client.post(f"{url}/time", json={"seconds": 60, "note": "a\x00b"}, headers=team.agent.headers)
+    assert resp.status_code == 422 and "note" in resp.text
+    resp = client.post(
+        "/api/v1/tickets",
+        json={"subject": "x", "custom_fields": {"plan": "gold\x00"}},
+        headers=team.customer.headers,
+    )
+    assert resp.status_code == 422 and "custom_fields" in resp.text

@@ -18,6 +18,8 @@ ShortText = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
     AfterValidator(_no_control_nul),
 ]
+PlainText = Annotated[str, AfterValidator(_no_control_nul)]
+"""Any text without NUL characters; bound its length where it is used."""
 LongText = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_control_nul)]
 Tag = Annotated[
     str,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supportops.db.base import Base, JSONType, UTCDateTime
+from supportops.db.base import Base, BigId, JSONType, UTCDateTime
 
 
 class AgentProfile(Base):
@@ -24,3 +24,16 @@ class AgentProfile(Base):
     last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When routing last gave this agent a ticket; round robin starts from the longest idle."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PresenceChange(Base):
+    """The presence log: each change of an agent's presence. Utilization divides handle time by the
+    time online it gives."""
+
+    __tablename__ = "presence_log"
+    __table_args__ = (Index("ix_presence_log_agent_id_at", "agent_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from supportops.auth.enums import STAFF_ROLES, Role
 from supportops.auth.models import User
 from supportops.auth.principal import Principal
 from supportops.kit.errors import Forbidden, InvalidInput, NotFound
-from supportops.routing.models import AgentProfile
+from supportops.routing.models import AgentProfile, PresenceChange
 from supportops.routing.schemas import DEFAULT_CAPACITY, AgentProfileUpdate, AgentRead
 from supportops.routing.strategies import Presence
 from supportops.sla import service as sla
@@ -129,6 +129,7 @@ def update_agent(
     profile = _profile(session, user_id, now)
     if "presence" in fields and data.presence is not None and data.presence != profile.presence:
         profile.presence, profile.presence_changed_at = data.presence.value, now
+        session.add(PresenceChange(agent_id=user_id, state=data.presence.value, at=now))
     if "languages" in fields:
         profile.languages = sorted(set(data.languages or []))
     if "capacity" in fields:

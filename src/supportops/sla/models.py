@@ -51,6 +51,8 @@ class SlaClock(Base):
         UniqueConstraint("ticket_id", "metric", "cycle"),
         Index("ix_sla_clocks_state_due_at", "state", "due_at"),
         Index("ix_sla_clocks_policy_id_metric_state", "policy_id", "metric", "state"),
+        Index("ix_sla_clocks_fulfilled_at", "fulfilled_at"),
+        Index("ix_sla_clocks_breached_at", "breached_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,6 +83,7 @@ class SlaEvent(Base):
     __tablename__ = "sla_events"
     __table_args__ = (
         Index("ix_sla_events_ticket_id_id", "ticket_id", "id"),
+        Index("ix_sla_events_kind_at", "kind", "at"),
         # A warning or a breach is recorded once per clock cycle, whatever the number of workers.
         Index(
             "uq_sla_events_alarm",

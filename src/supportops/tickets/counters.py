@@ -28,6 +28,8 @@ class Counters:
     agent_stations: int = 0
     group_stations: int = 0
     max_tier: str | None = None
+    tier: str | None = None
+    escalations: int = 0
     handle_seconds: int = 0
 
 
@@ -75,9 +77,9 @@ def on_group(c: Counters, *, new: int | None, tier: str | None) -> Counters:
 def on_tier(c: Counters, *, tier: str | None) -> Counters:
     if tier is None:
         return c
-    if c.max_tier is None or TIER_RANK[tier] > TIER_RANK[c.max_tier]:
-        return replace(c, max_tier=tier)
-    return c
+    rose = c.tier is not None and TIER_RANK[tier] > TIER_RANK[c.tier]
+    highest = c.max_tier if c.max_tier is not None and TIER_RANK[c.max_tier] >= TIER_RANK[tier] else tier
+    return replace(c, tier=tier, max_tier=highest, escalations=c.escalations + rose)
 
 
 def on_time(c: Counters, *, seconds: int) -> Counters:

@@ -23,6 +23,7 @@ class Ticket(Base):
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_last_resolved_at", "last_resolved_at"),
+        Index("ix_tickets_first_response_at", "first_response_at"),
         Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
         Index("ix_tickets_sla_breached_id", "sla_breached", "id"),
     )
@@ -55,6 +56,10 @@ class Ticket(Base):
     agent_stations: Mapped[int] = mapped_column(Integer, default=0)
     group_stations: Mapped[int] = mapped_column(Integer, default=0)
     max_tier: Mapped[str | None] = mapped_column(String(2))
+    tier: Mapped[str | None] = mapped_column(String(2))
+    """The tier of the group the ticket was last moved to."""
+    escalations: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many times the ticket moved up a tier."""
     handle_seconds: Mapped[int] = mapped_column(Integer, default=0)
 
     # Kept by the SLA domain: the next due and warning instants of running clocks, and whether a
@@ -106,7 +111,10 @@ class TimeEntry(Base):
     """Agent handle time on one ticket touch (timer or manual entry)."""
 
     __tablename__ = "time_entries"
-    __table_args__ = (Index("ix_time_entries_agent_id_started_at", "agent_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_time_entries_agent_id_started_at", "agent_id", "started_at"),
+        Index("ix_time_entries_started_at", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

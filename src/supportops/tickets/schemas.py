@@ -5,13 +5,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from supportops.kit.text import DbId, LongText, ShortText, Tag
+from supportops.kit.text import DbId, LongText, PlainText, ShortText, Tag
 from supportops.tickets.enums import AuthorKind, Channel, Severity, Status, StatusCategory
 
 _NO_EXTRA = ConfigDict(extra="forbid")
 
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-FieldValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+FieldValue = Annotated[PlainText, StringConstraints(max_length=1000)] | int | float | bool | None
 Priority = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[Pp][0-5]$")]
 
 
@@ -91,6 +91,8 @@ class TicketRead(BaseModel):
     agent_stations: int
     group_stations: int
     max_tier: str | None
+    tier: str | None
+    escalations: int
     handle_seconds: int
     version: int
     allowed_transitions: list[Status]
@@ -152,7 +154,7 @@ class TimeEntryCreate(BaseModel):
     model_config = _NO_EXTRA
     seconds: int = Field(ge=1, le=24 * 3600)
     started_at: datetime | None = None
-    note: str = Field(default="", max_length=2000)
+    note: PlainText = Field(default="", max_length=2000)
     source: Literal["manual", "timer"] = "manual"
 
 

@@ -1,0 +1,1 @@
+"""The knowledge base and self-service (L0)."""
