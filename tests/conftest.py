@@ -132,7 +132,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(database_url="sqlite://", run_worker_in_serve=False)
+    return Settings(database_url="sqlite://", run_worker_in_serve=False, metrics_cache_dir=None)
 
 
 @pytest.fixture

@@ -16,9 +16,12 @@ from supportops.config import Settings, get_settings
 from supportops.db.session import Database
 from supportops.jobs.worker import Worker
 from supportops.kit.clock import Clock, SystemClock
+from supportops.surveys import jobs as survey_jobs
 from supportops.web.admin import router as web_admin
 from supportops.web.agents import router as web_agents
 from supportops.web.pages import mount as mount_web
+from supportops.web.surveys import router as web_surveys
+from supportops.web.timer import router as web_timer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = Worker(db, clock=clock, poll_seconds=settings.worker_poll_seconds) if start_worker else None
         if worker is not None:
+            with db.unit_of_work() as session:  # recurring jobs start with the worker
+                survey_jobs.ensure_scheduled(session, now=clock.now())
             worker.start_thread()
         try:
             yield
@@ -65,5 +70,7 @@ def create_app(
     app.include_router(api_router)
     app.include_router(web_admin)
     app.include_router(web_agents)
+    app.include_router(web_surveys)
+    app.include_router(web_timer)
     mount_web(app)
     return app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PriorityScheme = Literal["p1-p5", "p0-p3"]
@@ -26,8 +27,17 @@ class Settings(BaseSettings):
     token_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     triage_threshold: float = Field(default=0.7, gt=0, lt=1)
     """Below this confidence a predicted category is not applied and the ticket waits for triage."""
+    metrics_cache_dir: Path | None = Path("./var/cache")
+    """Where the columnar copy of the report facts is kept between runs (none: memory only)."""
     handoffs_before_approval: int = Field(default=2, ge=0, le=20)
     """Handoffs between groups an agent may make; the next one needs a lead or admin (0: no limit)."""
+    secret_key: SecretStr = SecretStr("")
+    """Signs links that need no login (survey links). Empty: a key generated once into var/secret_key;
+    set it when processes run on several machines."""
+    survey_link_days: int = Field(default=14, ge=1, le=365)
+    """Survey links (CSAT and NPS) stop working this many days after the survey was sent."""
+    nps_interval_days: int = Field(default=90, ge=1, le=730)
+    """A customer with a ticket in the last N days gets an NPS survey, at most once every N days."""
 
 
 @lru_cache

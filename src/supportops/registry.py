@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from supportops.auth import models as auth_models
 from supportops.db.base import Base
+from supportops.imports import models as import_models
 from supportops.jobs import models as job_models
+from supportops.knowledge import models as knowledge_models
+from supportops.metrics import models as metric_models
 from supportops.notifications import models as notification_models
 from supportops.routing import assignment as routing_assignment
 from supportops.routing import escalation as routing_escalation
@@ -13,6 +16,9 @@ from supportops.routing import models as routing_models
 from supportops.sla import admin as sla_admin
 from supportops.sla import handlers as sla_handlers
 from supportops.sla import models as sla_models
+from supportops.surveys import handlers as survey_handlers
+from supportops.surveys import jobs as survey_jobs
+from supportops.surveys import models as survey_models
 from supportops.tickets import models as ticket_models
 from supportops.tickets import service as ticket_service
 from supportops.triage import handlers as triage_handlers
@@ -32,6 +38,12 @@ LOADED = (
     routing_assignment,
     triage_models,
     triage_handlers,
+    survey_models,
+    survey_handlers,
+    survey_jobs,
+    knowledge_models,
+    metric_models,
+    import_models,
 )
 
 metadata = Base.metadata

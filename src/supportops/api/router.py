@@ -10,6 +10,8 @@ from supportops.notifications.routes import router as notifications
 from supportops.routing.routes import handoffs, reports_router
 from supportops.routing.routes import router as agents
 from supportops.sla.routes import router as sla
+from supportops.surveys.routes import router as surveys
+from supportops.surveys.routes import ticket_router as ticket_surveys
 from supportops.tickets.routes import router as tickets
 from supportops.triage.routes import router as triage
 
@@ -23,3 +25,5 @@ api_router.include_router(handoffs)
 api_router.include_router(reports_router)
 api_router.include_router(triage)
 api_router.include_router(metrics)
+api_router.include_router(ticket_surveys)
+api_router.include_router(surveys)  # answered through a signed link, without a login
