@@ -15,6 +15,7 @@ from supportops.demo import generator
 # Microseconds on purpose: generated times are whole seconds and must still not pass ``now``.
 NOW = datetime(2026, 11, 20, 15, 30, 12, 345678, tzinfo=UTC)
 TICKETS = 300
+MID_TICKETS = 5000  # enough for rates and shares to settle, small enough for a test
 
 
 def _copy_of(template: Path, path: Path) -> Database:
@@ -55,5 +56,16 @@ def loaded(
     """One demo load of TICKETS tickets at NOW, shared by a module's read-only checks."""
     db = _copy_of(sqlite_template, tmp_path_factory.mktemp("demo") / "loaded.db")
     summary = generator.load(db, tickets=TICKETS, seed=7, now=NOW)
+    yield db, summary
+    db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def mid_loaded(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Database, generator.DemoSummary]]:
+    """One mid-size demo load at NOW, shared by a module's read-only checks of rates and bands."""
+    db = _copy_of(sqlite_template, tmp_path_factory.mktemp("demo-mid") / "mid.db")
+    summary = generator.load(db, tickets=MID_TICKETS, seed=7, now=NOW)
     yield db, summary
     db.engine.dispose()

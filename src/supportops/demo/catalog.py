@@ -787,3 +787,45 @@ AUTO_ACK = (
     "Thanks for contacting {product} Support. We've received your request and a member of our "
     "team will reply as soon as possible. You can follow your request in the portal."
 )
+
+# Satisfaction survey comments by score: 4-5 positive, 3 neutral, 1-2 negative. Slots as above.
+CSAT_COMMENTS: dict[str, tuple[str, ...]] = {
+    "positive": (
+        "Quick and friendly, thank you {agent}!",
+        "Solved on the first try. Great support.",
+        "{agent} explained everything clearly.",
+        "Thanks for the fast help.",
+        "Very patient and helpful.",
+        "Exactly the answer I needed.",
+    ),
+    "neutral": (
+        "It got solved in the end, but it took a while.",
+        "OK, though I had to explain the problem twice.",
+        "Fine, but the documentation should cover this.",
+    ),
+    "negative": (
+        "Took far too long to get an answer.",
+        "The problem came back after it was marked solved.",
+        "I was passed around between teams.",
+        "The reply didn't address my actual question.",
+    ),
+}
+
+# Relationship survey comments by answer: 9-10 promoter, 7-8 passive, 0-6 detractor. Slot: product.
+NPS_COMMENTS: dict[str, tuple[str, ...]] = {
+    "promoter": (
+        "{product} is central to how we report; support is quick when we need it.",
+        "Reliable product and a support team that knows it well.",
+        "We've recommended {product} to two partner companies already.",
+    ),
+    "passive": (
+        "Good product, but some features feel unfinished.",
+        "Works well overall; pricing is getting steep for us.",
+        "Fine for our needs. Integrations could be better.",
+    ),
+    "detractor": (
+        "Too many outages this quarter.",
+        "Support takes days to answer anything complex.",
+        "We keep hitting the same bugs after every release.",
+    ),
+}

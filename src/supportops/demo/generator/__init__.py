@@ -3,8 +3,11 @@
 ``load`` simulates each ticket's history with the same rules the ticket services apply (the
 lifecycle, auto-take on an agent's first reply, reopen on a customer reply, auto-close after N days)
 and writes the rows those services would write: tickets, messages, time entries, ticket events in
-the services' exact shape, and queued auto-close jobs. Counter columns are the fold of each ticket's
-event log (:func:`supportops.tickets.counters.recompute`).
+the services' exact shape, queued auto-close jobs, and a satisfaction survey for every resolution.
+Counter columns are the fold of each ticket's event log (:func:`supportops.tickets.counters.recompute`).
+Around the tickets: agents' shifts as the presence log (work goes to whoever is on shift, so
+utilization is realistic), relationship (NPS) surveys to active customers, and self-service
+resolutions in the portal.
 
 Same seed, same ``now`` and same ticket count give identical rows. Tickets are generated in creation
 order and written in batches with Core bulk inserts and explicit ids, one transaction per batch, so

@@ -6,21 +6,26 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from supportops.auth.passwords import hash_password
 from supportops.config import get_settings
 from supportops.db.session import Database
+from supportops.demo.generator.customers import _NpsWaves, _self_service
 from supportops.demo.generator.people import _build_world
-from supportops.demo.generator.rows import _Batch, _fix_sequences, _Ids, _insert, _table
+from supportops.demo.generator.roster import _build_roster
+from supportops.demo.generator.rows import _Batch, _fix_sequences, _Ids, _insert, _table, _ts
 from supportops.demo.generator.shape import _DAY, DEMO_LOGINS, _arrivals, span_days
 from supportops.demo.generator.story import _Generator
 from supportops.kit.clock import utc
 from supportops.kit.errors import Conflict
+from supportops.metrics import snapshot
+from supportops.metrics.costs import set_cost_inputs
 from supportops.sla.bulk import recompute_all
 from supportops.tickets.enums import PRIORITIES
 
@@ -38,6 +43,10 @@ class DemoSummary:
     events: int
     sla_clocks: int
     seconds: float
+    csat_surveys: int = 0
+    nps_surveys: int = 0
+    presence_changes: int = 0
+    self_service_events: int = 0
 
 
 def is_empty(db: Database) -> bool:
@@ -97,6 +106,9 @@ def load(
         start=start,
         demo_hashes=hashes,
     )
+    roster = _build_roster(
+        random.Random(f"supportops-demo:{seed}:roster"), world, tickets=tickets, start=start, now=now_s
+    )
     with db.unit_of_work() as session:
         _insert(session, "organizations", world.organizations)
         _insert(session, "groups", world.groups)
@@ -106,31 +118,36 @@ def load(
         if db.dialect == "postgresql":
             _fix_sequences(session)
 
+    nps = _NpsWaves(start, now_s)
     gen = _Generator(
         rng=random.Random(f"supportops-demo:{seed}:tickets"),
         world=world,
+        roster=roster,
+        nps=nps,
         ids=ids,
         now=now_s,
         priority_label=_priority_labels(),
         auto_close_days=get_settings().auto_close_days,
     )
     arrivals = _arrivals(random.Random(f"supportops-demo:{seed}:arrivals"), tickets, start, now_s)
-    done = messages = events = 0
+    done = messages = events = csat = 0
 
     def flush() -> None:
-        nonlocal done, messages, events
+        nonlocal done, messages, events, csat
         batch = gen.batch
         with db.unit_of_work() as session:
             _insert(session, "tickets", batch.tickets)
             _insert(session, "messages", batch.messages)
             _insert(session, "ticket_events", batch.events)
             _insert(session, "time_entries", batch.time_entries)
+            _insert(session, "csat_surveys", batch.csat_surveys)
             _insert(session, "jobs", batch.jobs)
             if db.dialect == "postgresql":
                 _fix_sequences(session)
         done += len(batch.tickets)
         messages += len(batch.messages)
         events += len(batch.events)
+        csat += len(batch.csat_surveys)
         gen.batch = _Batch()
         if progress is not None:
             progress(done)
@@ -141,8 +158,35 @@ def load(
             flush()
     if gen.batch.tickets:
         flush()
+    # after the tickets: the presence log includes the work the story had agents do on call
+    changes = roster.presence()
+    presence = (
+        {"id": ids.take("presence_log"), "agent_id": agent, "state": state, "at": _ts(at)}
+        for at, agent, state in changes
+    )
+    surveys = nps.rows(
+        random.Random(f"supportops-demo:{seed}:nps"), world.customer_ids, lambda: ids.take("nps_surveys")
+    )
+    self_service = 0
+    with db.unit_of_work() as session:
+        for chunk in _chunks(presence):
+            _insert(session, "presence_log", chunk)
+        for chunk in _chunks(iter(surveys)):
+            _insert(session, "nps_surveys", chunk)
+        for chunk in _chunks(_self_service(seed, world, ids, tickets=tickets, start=start, now=now_s)):
+            _insert(session, "self_service_events", chunk)
+            self_service += len(chunk)
+        if db.dialect == "postgresql":
+            _fix_sequences(session)
     # The generator writes rows directly, so the SLA clocks are computed from the finished history.
     sla = recompute_all(db, now=now_dt, settings=get_settings())
+    with db.unit_of_work() as session:
+        # Reports must not reuse a columnar copy of another history (snapshot.py).
+        snapshot.invalidate(session, now=now_dt)
+        # The demo business serves more customers than ever write in: ten tickets a month per
+        # hundred customers, the middle of DOMAIN.md's band.
+        monthly = tickets / span_days(tickets) * 30
+        set_cost_inputs(session, {"customer_base": max(1, round(monthly * 10))}, now=now_dt)
 
     return DemoSummary(
         organizations=len(world.organizations),
@@ -154,4 +198,19 @@ def load(
         events=events,
         sla_clocks=sla.clocks,
         seconds=round(time.perf_counter() - started, 3),
+        csat_surveys=csat,
+        nps_surveys=len(surveys),
+        presence_changes=len(changes),
+        self_service_events=self_service,
     )
+
+
+def _chunks(rows: Iterator[dict[str, Any]], size: int = 10_000) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -11,7 +11,14 @@ from typing import Any
 from supportops.auth.enums import Role, Tier
 from supportops.demo import catalog
 from supportops.demo.generator.rows import _Ids, _ts
-from supportops.demo.generator.shape import _DAY, _LOGIN, DEMO_ORGANIZATION, GROUPS, _cumulative
+from supportops.demo.generator.shape import (
+    _DAY,
+    _LOGIN,
+    DEMO_ORGANIZATION,
+    GROUPS,
+    _cumulative,
+    _headcount,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class _Staff:
     first: str
     role: Role
     tier: Tier | None
+    timezone: str
 
 
 @dataclass
@@ -104,10 +112,8 @@ def _build_world(
 ) -> _World:
     customers_total = min(20000, 50 + tickets // 20)
     org_count = max(6, min(2000, customers_total // 12))
-    per_day = tickets / days
-    l1 = max(4, math.ceil(per_day / 20))
-    l2 = max(3, math.ceil(l1 * 0.4))
-    l3 = max(2, math.ceil(l1 * 0.15))
+    heads = _headcount(tickets, days)
+    l1, l2, l3 = heads[Tier.L1], heads[Tier.L2], heads[Tier.L3]
     leads = max(1, math.ceil((l1 + l2 + l3) / 12))
 
     def before_start(max_days: int) -> str:
@@ -213,7 +219,7 @@ def _build_world(
             first, full, email = person(catalog.STAFF_DOMAIN)
             pw = None
         user_id = add_user(email, full, role, None, pw, before_start(700))
-        staff[user_id] = _Staff(user_id, first, role, tier)
+        staff[user_id] = _Staff(user_id, first, role, tier, users[-1]["timezone"])
         for group_name in group_names:
             gid = group_ids[group_name]
             memberships.append({"group_id": gid, "user_id": user_id})

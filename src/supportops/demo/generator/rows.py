@@ -13,7 +13,13 @@ from sqlalchemy.sql.expression import TableClause
 
 from supportops.db.base import Base
 from supportops.demo.generator.shape import _DAY, _EPOCH, _HOUR, _MIN
+from supportops.knowledge import models as knowledge_models
+from supportops.routing import models as routing_models
+from supportops.surveys import models as survey_models
 from supportops.tickets.enums import AuthorKind
+
+# The demo writes these domains' tables, so their models must be in the metadata however it is run.
+_MODELS = (knowledge_models, routing_models, survey_models)
 
 
 def _table(name: str) -> Table:
@@ -83,7 +89,19 @@ def _light(name: str) -> TableClause:
 class _Ids:
     """The next free id per table, read once; the generator assigns ids itself."""
 
-    TABLES = ("organizations", "users", "groups", "tickets", "messages", "ticket_events", "time_entries")
+    TABLES = (
+        "organizations",
+        "users",
+        "groups",
+        "tickets",
+        "messages",
+        "ticket_events",
+        "time_entries",
+        "csat_surveys",
+        "nps_surveys",
+        "presence_log",
+        "self_service_events",
+    )
 
     def __init__(self, session: Session) -> None:
         self.next: dict[str, int] = {}
@@ -103,6 +121,7 @@ class _Batch:
         self.messages: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.time_entries: list[dict[str, Any]] = []
+        self.csat_surveys: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
 
 

@@ -9,7 +9,9 @@ from collections import deque
 
 from supportops.auth.enums import Tier
 from supportops.demo import catalog
+from supportops.demo.generator.customers import _NpsWaves
 from supportops.demo.generator.people import _World
+from supportops.demo.generator.roster import _Roster
 from supportops.demo.generator.rows import _Batch, _dt, _Ids, _js, _ts
 from supportops.demo.generator.shape import (
     _DAY,
@@ -18,6 +20,7 @@ from supportops.demo.generator.shape import (
     CATEGORY_BY_RANK,
     CHANNEL_WEIGHTS,
     CSAT_CHANCE,
+    CSAT_COMMENT_CHANCE,
     CSAT_WEIGHTS,
     ENGINEERING_MEDIAN,
     ESCALATION,
@@ -51,9 +54,18 @@ class _Ticket(_TicketRows):
             self._story()
         if self.status == Status.resolved:
             self._after_resolution()
+        if self.status != Status.closed:
+            self._stop_timers()
+        self._surveys()
 
-    def _agent_of(self, group: int) -> int:
-        return self.g.rng.choice(self.g.world.group_agents[group])
+    def _stop_timers(self) -> None:
+        """Log the work of agents whose shift has ended since they last worked on the ticket (the
+        rest are still at it at ``now``)."""
+        for agent in list(self.sessions):
+            ends = self.sessions[agent].ends
+            if ends <= self.g.now:
+                self.t = max(self.t, ends)
+                self._log_time(agent)
 
     def _story(self) -> None:
         g, rng, w = self.g, self.g.rng, self.g.world
@@ -69,9 +81,10 @@ class _Ticket(_TicketRows):
                 self.requester, AuthorKind.customer, self._customer_body(self._pick(catalog.FOLLOW_UPS))
             )
         elif self.channel == "phone":
-            agent = self._agent_of(l1)
+            # out of hours the call goes to voicemail and whoever is on shift next calls back
+            agent, when = g.roster.pick(rng, l1, self.t, wait=self.rank >= 2)
             self._create(agent, agent, l1)
-            self._at(self.t + rng.randint(2 * _MIN, 10 * _MIN))
+            self._agent_act(agent, when + rng.randint(2 * _MIN, 10 * _MIN))
             self._message(
                 agent, AuthorKind.agent, self._fill(self._pick(catalog.CALL_SUMMARIES)), public=False
             )
@@ -86,7 +99,7 @@ class _Ticket(_TicketRows):
         if rng.random() < UNTOUCHED_CHANCE and forgettable:
             return
 
-        # triage and assignment
+        # triage and assignment: a lead assigns someone on shift, or whoever answers first takes it
         lead = rng.choice(w.leads)
         if self.group is None:
             self._staff_delay(30 * _MIN)
@@ -94,13 +107,14 @@ class _Ticket(_TicketRows):
             self._set_status(lead, Status.triaged)
         group = self.group
         assert group is not None
+        taker: int | None = None
         if self.assignee is not None:
-            agent = self.assignee
-        else:
-            agent = self._agent_of(group)
-            if not fast and rng.random() < 0.35:
-                self._staff_delay(PICKUP_MEDIAN[self.rank] // 3)
-                self._update(lead, assignee=agent)
+            taker = self.assignee
+        elif fast:
+            taker = self._group_act(group, self.t)
+        elif rng.random() < 0.35:
+            taker = self._group_act(group, self._delay(PICKUP_MEDIAN[self.rank] // 3))
+            self._update(lead, assignee=taker)
 
         # plan
         escalate_l2 = escalate_l3 = False
@@ -120,8 +134,12 @@ class _Ticket(_TicketRows):
             self._at(self.t + max(20, int(90 * rng.lognormvariate(0.0, 0.8))))
         elif self.channel == "phone":
             self._at(self.t + rng.randint(1 * _MIN, 5 * _MIN))
+        elif taker is None:
+            taker = self._group_act(group, self._delay(FIRST_RESPONSE_MEDIAN[self.rank]))
         else:
-            self._staff_delay(FIRST_RESPONSE_MEDIAN[self.rank])
+            self._staff_delay(FIRST_RESPONSE_MEDIAN[self.rank], agent=taker)
+        assert taker is not None
+        agent = taker
         if rng.random() < PRIORITY_CHANGE_CHANCE:
             new_rank = min(4, max(0, self.rank + rng.choice((-1, 1))))
             self._update(agent, priority=g.priority_label[new_rank])
@@ -153,14 +171,14 @@ class _Ticket(_TicketRows):
                     return
 
         if on_hold:
-            self._staff_delay(REPLY_MEDIAN[self.rank])
+            self._staff_delay(REPLY_MEDIAN[self.rank], agent=agent)
             self._message(
                 agent,
                 AuthorKind.agent,
                 self._agent_body(agent, self._pick(catalog.ON_HOLD)),
                 status=Status.on_hold,
             )
-            self._at(self.t + rng.randint(1 * _DAY, 5 * _DAY))
+            self._agent_act(agent, self.t + rng.randint(1 * _DAY, 5 * _DAY))
             self._message(
                 agent,
                 AuthorKind.agent,
@@ -180,7 +198,7 @@ class _Ticket(_TicketRows):
                 if fast:
                     self._at(self.t + max(20, int(150 * rng.lognormvariate(0.0, 0.7))))
                 else:
-                    self._staff_delay(REPLY_MEDIAN[self.rank])
+                    self._staff_delay(REPLY_MEDIAN[self.rank], agent=agent)
                 ask = Status.pending if not fast and rng.random() < 0.8 else None
                 self._message(
                     agent,
@@ -190,7 +208,7 @@ class _Ticket(_TicketRows):
                 )
             if self.status == Status.pending and rng.random() < 0.07:
                 # the customer never answers: solved for lack of a reply after a few days
-                self._at(self._business(self.t + rng.randint(3 * _DAY, 6 * _DAY)))
+                self._agent_act(agent, self._business(self.t + rng.randint(3 * _DAY, 6 * _DAY)))
                 self._message(
                     agent,
                     AuthorKind.agent,
@@ -219,16 +237,15 @@ class _Ticket(_TicketRows):
     def _escalate_to_l2(self, agent: int, lead: int) -> int:
         rng, w = self.g.rng, self.g.world
         l2 = w.group_ids[L2_GROUP_FOR.get(self.category, "L2 Specialists")]
-        self._staff_delay(REPLY_MEDIAN[self.rank] // 2)
+        self._staff_delay(REPLY_MEDIAN[self.rank] // 2, agent=agent)
         self._message(agent, AuthorKind.agent, self._handoff_note(catalog.HANDOFF_L2), public=False)
         self._log_time(agent)
         via_escalated = rng.random() < 0.7
         if via_escalated:
             self._set_status(agent, Status.escalated)
-        specialist = self._agent_of(l2)
-        self._staff_delay(PICKUP_MEDIAN[self.rank])
+        specialist = self._group_act(l2, self._delay(PICKUP_MEDIAN[self.rank]))
         self._update(rng.choice((lead, specialist)), group=l2, assignee=specialist)
-        self._staff_delay(REPLY_MEDIAN[self.rank] // 2)
+        self._staff_delay(REPLY_MEDIAN[self.rank] // 2, agent=specialist)
         if self.status == Status.escalated:
             self._message(
                 specialist,
@@ -246,15 +263,16 @@ class _Ticket(_TicketRows):
         rng, w = self.g.rng, self.g.world
         l3 = w.group_ids["L3 Engineering"]
         back_to = self.group
-        self._staff_delay(REPLY_MEDIAN[self.rank] // 2)
+        self._staff_delay(REPLY_MEDIAN[self.rank] // 2, agent=specialist)
         self._message(specialist, AuthorKind.agent, self._handoff_note(catalog.HANDOFF_L3), public=False)
         self._log_time(specialist)
         self._set_status(specialist, Status.escalated)
-        engineer = self._agent_of(l3)
-        self._at(self.t + max(5 * _MIN, int(PICKUP_MEDIAN[self.rank] * rng.lognormvariate(0, 0.8))))
+        pickup = max(5 * _MIN, int(PICKUP_MEDIAN[self.rank] * rng.lognormvariate(0, 0.8)))
+        engineer = self._group_act(l3, self.t + pickup)
         self._update(engineer, group=l3, assignee=engineer)
         self._set_status(engineer, Status.engineering)
-        self._at(self.t + int(ENGINEERING_MEDIAN[self.rank] * rng.lognormvariate(0.0, 0.8)))
+        work = int(ENGINEERING_MEDIAN[self.rank] * rng.lognormvariate(0.0, 0.8))
+        self._agent_act(engineer, self.t + work)
         self._message(
             engineer, AuthorKind.agent, self._fill(self._pick(catalog.ENGINEERING_NOTES)), public=False
         )
@@ -269,7 +287,7 @@ class _Ticket(_TicketRows):
             return engineer
         self._log_time(engineer)
         self._update(engineer, group=back_to, assignee=specialist)
-        self._staff_delay(REPLY_MEDIAN[self.rank] // 2)
+        self._staff_delay(REPLY_MEDIAN[self.rank] // 2, agent=specialist)
         self._set_status(specialist, Status.in_progress)
         return specialist
 
@@ -279,7 +297,7 @@ class _Ticket(_TicketRows):
             if self.channel == "chat":
                 self._at(self.t + rng.randint(1 * _MIN, 6 * _MIN))
             else:
-                self._staff_delay(REPLY_MEDIAN[self.rank])
+                self._staff_delay(REPLY_MEDIAN[self.rank], agent=agent)
         if not first_reply and rng.random() < 0.05:
             self._log_time(agent)
             self._set_status(self.requester, Status.resolved)  # the customer marks it solved
@@ -289,7 +307,7 @@ class _Ticket(_TicketRows):
         self._log_time(agent)
 
     def _after_resolution(self) -> None:
-        """Reopens by customer reply, a satisfaction rating, and the auto-close N days later."""
+        """Reopens by customer reply, and the auto-close N days later."""
         g, rng = self.g, self.g.rng
         try:
             while self.reopens < 2:
@@ -305,7 +323,7 @@ class _Ticket(_TicketRows):
                 )
                 self.reopens += 1
                 agent = self.assignee
-                self._staff_delay(REPLY_MEDIAN[self.rank])
+                self._staff_delay(REPLY_MEDIAN[self.rank], agent=agent)
                 self._message(agent, AuthorKind.agent, self._agent_body(agent, self._pick(catalog.ACKS)))
                 if rng.random() < 0.5 and not self._exchanges(agent, 1, fast=False):
                     continue
@@ -317,18 +335,6 @@ class _Ticket(_TicketRows):
         resolved_at = self.resolved_at
         assert resolved_at is not None
         close_at = resolved_at + g.auto_close_days * _DAY
-        if rng.random() < CSAT_CHANCE:
-            rated_at = resolved_at + rng.randint(10 * _MIN, min(3 * _DAY, close_at - resolved_at - 1))
-            if rated_at <= g.now:
-                if self.reopens:
-                    mood = "reopened"
-                elif resolved_at - self.created > 5 * _DAY or self._reached_l3():
-                    mood = "slow"
-                else:
-                    mood = "good"
-                score = rng.choices(range(1, 6), weights=CSAT_WEIGHTS[mood])[0]
-                self.t = rated_at
-                self._update(None, custom_fields={"csat": score})
         if close_at <= g.now:
             self.t = max(self.t, close_at)
             self._set_status(None, Status.closed)
@@ -351,8 +357,58 @@ class _Ticket(_TicketRows):
                 }
             )
 
-    def _reached_l3(self) -> bool:
-        return any(e.field == "group_id" and (e.data or {}).get("group_tier") == "L3" for e in self.logged)
+    def _surveys(self) -> None:
+        """A satisfaction survey for every resolution, sent as it happens. About 40% are answered
+        within three days (and before the customer reopened the ticket, if they did); answers after
+        ``now`` have not come in yet."""
+        g, rng = self.g, self.g.rng
+        for i, resolved_at in enumerate(self.resolutions):
+            reopened = self.reopened_at[i] if i < len(self.reopened_at) else None
+            answered: int | None = None
+            score: int | None = None
+            comment = ""
+            if rng.random() < CSAT_CHANCE:
+                # a reopen comes at least an hour after the resolution
+                latest = 3 * _DAY if reopened is None else min(3 * _DAY, reopened - resolved_at - 1)
+                at = resolved_at + rng.randint(10 * _MIN, latest)
+                if at <= g.now:
+                    if i > 0:
+                        mood = "reopened"
+                    elif self._slow(resolved_at):
+                        mood = "slow"
+                    else:
+                        mood = "good"
+                    answered, score = at, rng.choices(range(1, 6), weights=CSAT_WEIGHTS[mood])[0]
+                    if rng.random() < CSAT_COMMENT_CHANCE:
+                        if self.assignee is not None:
+                            self.slots["agent"] = g.world.staff[self.assignee].first
+                        comment = self._fill(self._pick(catalog.CSAT_COMMENTS[_band(score)]))
+            g.batch.csat_surveys.append(
+                {
+                    "id": g.ids.take("csat_surveys"),
+                    "ticket_id": self.id,
+                    "requester_id": self.requester,
+                    "resolved_at": _ts(resolved_at),
+                    "sent_at": _ts(resolved_at),
+                    "answered_at": _ts(answered) if answered is not None else None,
+                    "score": score,
+                    "comment": comment,
+                    "source": "demo",
+                }
+            )
+
+    def unhappy(self) -> bool:
+        """Reopened, or slow (not solved within five days, or it needed engineering): it colours
+        the customer's answer to the next relationship survey."""
+        solved = self.resolved_at if self.resolved_at is not None else self.g.now
+        return self.reopens > 0 or self._slow(solved)
+
+    def _slow(self, resolved_at: int) -> bool:
+        return resolved_at - self.created > 5 * _DAY or self.reached_l3
+
+
+def _band(score: int) -> str:
+    return "positive" if score >= 4 else "neutral" if score == 3 else "negative"
 
 
 class _Generator:
@@ -361,6 +417,8 @@ class _Generator:
         *,
         rng: random.Random,
         world: _World,
+        roster: _Roster,
+        nps: _NpsWaves,
         ids: _Ids,
         now: int,
         priority_label: tuple[str, ...],
@@ -368,6 +426,8 @@ class _Generator:
     ) -> None:
         self.rng = rng
         self.world = world
+        self.roster = roster
+        self.nps = nps
         self.ids = ids
         self.now = now
         self.priority_label = priority_label
@@ -398,6 +458,7 @@ class _Generator:
         batch.messages.extend(sim.messages)
         batch.events.extend(sim.events)
         batch.time_entries.extend(sim.time_entries)
+        self.nps.note(created, sim.customer_index, sim.unhappy())
         if sim.closed_at is not None:
             self.closed.append(
                 _Closed(

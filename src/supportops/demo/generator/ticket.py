@@ -7,9 +7,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from supportops.auth.enums import Tier
 from supportops.demo import catalog
+from supportops.demo.generator.roster import NEVER
 from supportops.demo.generator.rows import _MESSAGE_DATA, _dt, _js, _ts, _ts_of
-from supportops.demo.generator.shape import _DAY, _EPOCH, _HOUR
+from supportops.demo.generator.shape import (
+    _DAY,
+    _EPOCH,
+    _HOUR,
+    _MIN,
+    MAX_ENTRY,
+    TOUCH_MEDIAN,
+    TOUCH_SIGMA,
+    URGENT_WAIT,
+)
 from supportops.tickets import counters, lifecycle
 from supportops.tickets.enums import AuthorKind, Status
 
@@ -33,6 +44,17 @@ class _Closed:
     channel: str
     group_id: int | None
     tags: list[str]
+
+
+@dataclass
+class _Session:
+    """An agent's unlogged work on one ticket within one stretch online."""
+
+    ends: int
+    """When the stretch online ends; a touch after it starts a new session."""
+    seconds: int = 0
+    last: int = 0
+    """The time of the session's latest message."""
 
 
 _UNSET: Any = object()
@@ -59,8 +81,14 @@ class _TicketRows:
         self.closed_at: int | None = None
         self.resolved_at: int | None = None
         self.reopens = 0
-        self.touches: dict[int, int] = {}
-        self.custom_fields: dict[str, Any] = {}
+        self.reached_l3 = False
+        self.resolutions: list[int] = []
+        """Each time the ticket became resolved; ``reopened_at`` pairs with all but the last."""
+        self.reopened_at: list[int] = []
+        self.sessions: dict[int, _Session] = {}
+        """Per agent, their work on the ticket not yet logged as a time entry."""
+        self.next_touch: dict[int, int] = {}
+        """Per agent, the seconds their next message will take, drawn when it was scheduled."""
         self.created_by: int | None = None
         self.follow_up = follow_up
         if follow_up is not None:
@@ -126,13 +154,89 @@ class _TicketRows:
         self.t = t
         return t
 
-    def _staff_delay(self, median: int, *, sigma: float = 0.9) -> int:
-        """When staff act next: lognormal around the median; P3-P5 wait for business hours."""
-        rng = self.g.rng
-        t = self.t + max(30, int(median * rng.lognormvariate(0.0, sigma)))
+    def _staff_delay(self, median: int, *, sigma: float = 0.9, agent: int | None = None) -> int:
+        """When staff act next: lognormal around the median. ``agent`` acts on shift (P1 and P2
+        only if it starts within ``URGENT_WAIT``); a lead (no ``agent``) acts in business hours on
+        P3-P5."""
+        t = self._delay(median, sigma=sigma)
+        if agent is not None:
+            return self._agent_act(agent, t)
         if self.rank >= 2:
             t = self._business(t)
         return self._at(t)
+
+    def _delay(self, median: int, *, sigma: float = 0.9) -> int:
+        """``t`` plus a lognormal wait around ``median``, at least half a minute."""
+        return self.t + max(30, int(median * self.g.rng.lognormvariate(0.0, sigma)))
+
+    def _agent_act(self, agent: int, t: int) -> int:
+        """Move to when ``agent`` does their next piece of work on the ticket, at ``t`` or later:
+        on shift, late enough in the stretch online for the work of this session and the coming
+        touch to have been done in it. P1 and P2 wait at most ``URGENT_WAIT`` for the shift; after
+        that the agent works on call."""
+        g = self.g
+        if t > g.now:
+            raise _Horizon
+        work = self.next_touch.get(agent)
+        if work is None:
+            work = self.next_touch[agent] = self._touch_seconds(agent)
+        session = self.sessions.get(agent)
+        when, begin, end = g.roster.stretch(agent, t)
+        if self.rank < 2 and when - t > URGENT_WAIT:
+            return self._at(t)
+        # a call or chat may begin before its ticket does; other work on a ticket may not
+        created = self.created if self.channel not in ("chat", "phone") else 0
+        for _ in range(20):
+            if when >= NEVER:
+                break
+            done = session.seconds if session is not None and session.ends == end else 0
+            need = min(done + work, MAX_ENTRY)
+            at = max(when, begin + need, created + need)
+            if when > t:
+                at = max(at, when + g.rng.randint(2 * _MIN, 15 * _MIN))
+            if at < end:
+                return self._at(at)
+            when, begin, end = g.roster.stretch(agent, end)
+        return self._at(when)
+
+    def _group_act(self, group: int, t: int) -> int:
+        """Move to about ``t`` and return an agent of ``group`` online then to do the next piece of
+        work. Nobody online: P3-P5 wait for the group's next covered slot (or, when the group is on
+        shift at the moment, are done before it leaves); P1 and P2 go to anyone in the group, who
+        works on call unless their shift is about to start."""
+        g = self.g
+        if t > g.now:
+            raise _Horizon
+        if self.rank >= 2:
+            # the queue is worked before the group's last agent goes home
+            until = g.roster.covered_until(group, self.t)
+            if until is not None and t >= until:
+                t = self.t + g.rng.randrange(max(1, until - self.t))
+        agent, when = g.roster.pick(g.rng, group, t, wait=self.rank >= 2)
+        self._agent_act(agent, when)
+        return agent
+
+    def _touch_seconds(self, agent: int) -> int:
+        tier = self.g.world.staff[agent].tier
+        median = TOUCH_MEDIAN[tier] if tier is not None else TOUCH_MEDIAN[Tier.L1]
+        return max(60, int(median * self.g.rng.lognormvariate(0.0, TOUCH_SIGMA)))
+
+    def _touch(self, agent: int) -> None:
+        """Count an agent's message toward their session on the ticket. A session is the agent's
+        work within one stretch online; a touch after that stretch ended logs the old one first."""
+        session = self.sessions.get(agent)
+        t = self.t
+        if session is not None and t >= session.ends:
+            self._log_time(agent)
+            session = None
+        work = self.next_touch.pop(agent, None)
+        if work is None:
+            work = self._touch_seconds(agent)
+        if session is None:
+            when, _, end = self.g.roster.stretch(agent, t)
+            session = self.sessions[agent] = _Session(ends=end if when == t else t + 30 * _MIN)
+        session.seconds += work
+        session.last = t
 
     def _customer_delay(self, median: int = 4 * _HOUR) -> int:
         return self._at(self.t + max(60, int(median * self.g.rng.lognormvariate(0.0, 1.1))))
@@ -193,9 +297,13 @@ class _TicketRows:
             self.closed_at = self.t
         elif target == Status.resolved:
             self.resolved_at = self.t
+            self.resolutions.append(self.t)
+        elif old == Status.resolved:
+            self.reopened_at.append(self.t)
 
     def _create(self, creator: int | None, assignee: int | None, group: int | None) -> None:
         self.assignee, self.group = assignee, group
+        self.reached_l3 = group is not None and self.g.world.group_tier[group] == "L3"
         self._event(
             creator,
             "created",
@@ -238,7 +346,7 @@ class _TicketRows:
         data, data_json = _MESSAGE_DATA[(public, kind)]
         self._event(author, "message", new=message_id, public=public, data=data, data_json=data_json)
         if kind == AuthorKind.agent and author is not None:
-            self.touches[author] = self.touches.get(author, 0) + 1
+            self._touch(author)
         current = self.status
         if public and kind == AuthorKind.customer:
             move = lifecycle.after_customer_reply(current, has_assignee=self.assignee is not None)
@@ -262,7 +370,6 @@ class _TicketRows:
         actor: int | None,
         *,
         priority: str | None = None,
-        custom_fields: dict[str, Any] | None = None,
         group: Any = _UNSET,
         assignee: Any = _UNSET,
     ) -> None:
@@ -270,14 +377,10 @@ class _TicketRows:
         if priority is not None and priority != self.priority:
             old_priority, self.priority = self.priority, priority
             self._event(actor, "change", field="priority", old=old_priority, new=priority, public=True)
-        if custom_fields is not None:
-            merged = {**self.custom_fields, **custom_fields}
-            if merged != self.custom_fields:
-                old_fields, self.custom_fields = self.custom_fields, merged
-                self._event(actor, "change", field="custom_fields", old=old_fields, new=merged)
         if group is not _UNSET and group != self.group:
             old_group, self.group = self.group, group
             tier = self.g.world.group_tier[group] if group is not None else None
+            self.reached_l3 = self.reached_l3 or tier == "L3"
             self._event(
                 actor, "change", field="group_id", old=old_group, new=group, data={"group_tier": tier}
             )
@@ -290,19 +393,19 @@ class _TicketRows:
                 self._set_status(actor, move)
 
     def _log_time(self, agent: int) -> None:
-        touches = self.touches.pop(agent, 0)
-        if touches == 0:
+        """Log ``agent``'s open session as a time entry ending at their last message in it."""
+        session = self.sessions.pop(agent, None)
+        if session is None or session.seconds == 0:
             return
-        rng = self.g.rng
-        seconds = sum(max(60, int(300 * rng.lognormvariate(0.0, 0.6))) for _ in range(touches))
-        seconds = min(seconds, 4 * _HOUR)
+        seconds = min(session.seconds, MAX_ENTRY)
+        self.g.roster.note_work(agent, session.last - seconds, session.last)
         entry_id = self.g.ids.take("time_entries")
         self.time_entries.append(
             {
                 "id": entry_id,
                 "ticket_id": self.id,
                 "agent_id": agent,
-                "started_at": _ts(self.t - seconds),
+                "started_at": _ts(session.last - seconds),
                 "seconds": seconds,
                 "source": "timer",
                 "note": "",
@@ -351,7 +454,7 @@ class _TicketRows:
             "channel": self.channel,
             "category": self.category,
             "tags": _js(self.tags),
-            "custom_fields": _js(self.custom_fields),
+            "custom_fields": "{}",
             "requester_id": self.requester,
             "organization_id": self.org,
             "assignee_id": self.assignee,
@@ -369,6 +472,8 @@ class _TicketRows:
             "agent_stations": folded.agent_stations,
             "group_stations": folded.group_stations,
             "max_tier": folded.max_tier,
+            "tier": folded.tier,
+            "escalations": folded.escalations,
             "handle_seconds": folded.handle_seconds,
             "version": 1,
         }
