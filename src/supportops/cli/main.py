@@ -16,6 +16,8 @@ from supportops.auth import service as accounts
 from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
 from supportops.cli.capacity import capacity
+from supportops.cli.imports import import_app
+from supportops.cli.report import report
 from supportops.cli.simulate import simulate
 from supportops.cli.sla import sla_app
 from supportops.cli.triage import triage_app
@@ -36,8 +38,10 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sla_app, name="sla")
 app.add_typer(triage_app, name="triage")
+app.add_typer(import_app, name="import")
 app.command("simulate")(simulate)
 app.command("capacity")(capacity)
+app.command("report")(report)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -260,8 +264,13 @@ def run_worker() -> None:
     assert registry.LOADED
     _require_migrated(get_settings().database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from supportops.surveys import jobs as survey_jobs
+
     settings = get_settings()
-    w = Worker(_database(), clock=SystemClock(), poll_seconds=settings.worker_poll_seconds)
+    db, clock = _database(), SystemClock()
+    with db.unit_of_work() as session:  # recurring jobs start with the worker
+        survey_jobs.ensure_scheduled(session, now=clock.now())
+    w = Worker(db, clock=clock, poll_seconds=settings.worker_poll_seconds)
     signal.signal(signal.SIGTERM, lambda *_: w.stop())
     try:
         w.run()

@@ -147,6 +147,17 @@ class Timeline:
             total += self._chunk(number).total
         return total + self._chunk(last).elapsed_until(end)
 
+    def pieces(self, start: int, end: int) -> tuple[list[int], list[int]]:
+        """The business pieces of the chunks that hold [start, end]: starts and ends, sorted, for
+        vectorised arithmetic over many instants at once."""
+        starts: list[int] = []
+        ends: list[int] = []
+        for number in range(start // CHUNK_US, end // CHUNK_US + 1):
+            chunk = self._chunk(number)
+            starts.extend(chunk.starts)
+            ends.extend(chunk.ends)
+        return starts, ends
+
     def reach(self, start: int, amount: int, *, limit: int) -> int | None:
         """The earliest instant by which ``amount`` (> 0) of business time has passed since start,
         or None when the chunks up to ``limit`` do not hold that much."""

@@ -1,0 +1,496 @@
+"""A columnar copy of the facts reports read: every ticket's counters, every SLA clock's outcome,
+every CSAT answer and every time entry, as numpy arrays, kept up to date by deltas.
+
+Reading a million tickets row by row through a database driver takes seconds; reading the same
+columns from this copy takes milliseconds. The copy is exact, not sampled:
+
+- It is built once from the database (``build``), saved to the cache folder as one ``.npz`` file,
+  and brought up to date before each use (``refresh``) by re-reading what changed since: tickets
+  whose ``updated_at`` (bumped by every ticket event) or clocks whose ``evaluated_at`` moved past
+  the watermark, new CSAT answers and new time entries. The watermark is moved back by a margin so
+  a transaction that committed late, with an earlier timestamp, is still seen.
+- Writers that change history in bulk with old timestamps (the history import, the demo loader)
+  bump a generation number (``invalidate``); a copy of an older generation is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from supportops.metrics.facts import epoch
+from supportops.metrics.models import OpsSetting
+from supportops.sla.models import SlaClock
+from supportops.surveys.models import CsatSurvey
+from supportops.tickets.models import Ticket, TimeEntry
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+GENERATION_KEY = "facts_generation"
+MARGIN = timedelta(minutes=10)
+TIME_ENTRY_MARGIN = 10_000
+"""Time entries are append-only; the newest ids below the last seen id are read again, in case
+one committed after a higher id did."""
+CODED = ("status", "priority", "channel", "category", "max_tier")
+CLOCK_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Snapshot:
+    """Parallel arrays; tickets sorted by id. Times are epoch seconds, NaN when absent; ids are -1
+    when absent; coded columns index into ``labels``."""
+
+    # tickets
+    id: IntArray
+    created: FloatArray
+    first_response: FloatArray
+    last_resolved: FloatArray
+    updated: FloatArray
+    status: IntArray
+    reopens: IntArray
+    replies: IntArray
+    escalations: IntArray
+    handle_seconds: FloatArray
+    priority: IntArray
+    channel: IntArray
+    category: IntArray
+    max_tier: IntArray
+    group_id: IntArray
+    assignee_id: IntArray
+    organization_id: IntArray
+    # SLA clocks
+    clock_ticket: IntArray
+    clock_metric: IntArray
+    clock_fulfilled: FloatArray
+    """When a clock in state ``fulfilled`` was fulfilled; NaN otherwise."""
+    clock_breached: FloatArray
+    # CSAT answers
+    rating_id: IntArray
+    rating_ticket: IntArray
+    rating_at: FloatArray
+    rating_score: IntArray
+    # time entries
+    time_id: IntArray
+    time_agent: IntArray
+    time_at: FloatArray
+    time_seconds: FloatArray
+    labels: dict[str, list[str | None]] = field(default_factory=dict)
+    generation: int = 0
+    ticket_mark: float = float("-inf")
+    clock_mark: float = float("-inf")
+    rating_mark: float = float("-inf")
+    time_mark: int = 0
+
+    @property
+    def tickets(self) -> int:
+        return len(self.id)
+
+    def code(self, column: str, value: str | None) -> int:
+        labels = self.labels.setdefault(column, [])
+        try:
+            return labels.index(value)
+        except ValueError:
+            labels.append(value)
+            return len(labels) - 1
+
+
+_TICKET_ARRAYS = [
+    "id",
+    "created",
+    "first_response",
+    "last_resolved",
+    "updated",
+    "status",
+    "reopens",
+    "replies",
+    "escalations",
+    "handle_seconds",
+    "priority",
+    "channel",
+    "category",
+    "max_tier",
+    "group_id",
+    "assignee_id",
+    "organization_id",
+]
+_CLOCK_ARRAYS = ("clock_ticket", "clock_metric", "clock_fulfilled", "clock_breached")
+_RATING_ARRAYS = ("rating_id", "rating_ticket", "rating_at", "rating_score")
+_TIME_ARRAYS = ("time_id", "time_agent", "time_at", "time_seconds")
+_ARRAYS = (*_TICKET_ARRAYS, *_CLOCK_ARRAYS, *_RATING_ARRAYS, *_TIME_ARRAYS)
+
+
+# -- reading the database -------------------------------------------------------------------------
+
+
+def _time(column: Any, dialect: str) -> Any:
+    """SQLite keeps timestamps as ISO text, which numpy parses fastest; PostgreSQL converts to epoch
+    seconds itself."""
+    return column if dialect == "sqlite" else epoch(column)
+
+
+def _epochs(values: Sequence[Any], dialect: str) -> FloatArray:
+    if dialect == "sqlite":
+        parsed = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[us]")
+        out = parsed.astype(np.int64).astype(np.float64) / 1e6
+        out[np.isnat(parsed)] = np.nan
+        return out
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _ints(values: Sequence[Any]) -> IntArray:
+    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
+
+
+def _columns(session: Session, stmt: Select[Any], width: int) -> list[Sequence[Any]]:
+    """The result as columns of raw driver values, read in chunks (no per-row objects)."""
+    result = session.connection().execute(stmt)
+    cursor = result.cursor
+    parts: list[list[Sequence[Any]]] = [[] for _ in range(width)]
+    while cursor is not None:
+        rows = cursor.fetchmany(200_000)
+        if not rows:
+            break
+        for i, column in enumerate(zip(*rows, strict=True)):
+            parts[i].append(column)
+    result.close()
+    return [[v for chunk in part for v in chunk] for part in parts]
+
+
+def _ticket_rows(
+    session: Session, where: ColumnElement[bool] | None, labels: dict[str, list[str | None]]
+) -> dict[str, Any]:
+    dialect = session.get_bind().dialect.name
+    t = Ticket
+    cols = (
+        t.id,
+        _time(t.created_at, dialect),
+        _time(t.first_response_at, dialect),
+        _time(t.last_resolved_at, dialect),
+        _time(t.updated_at, dialect),
+        t.status,
+        t.reopen_count,
+        t.public_agent_replies,
+        t.escalations,
+        t.handle_seconds,
+        t.priority,
+        t.channel,
+        t.category,
+        t.max_tier,
+        t.group_id,
+        t.assignee_id,
+        t.organization_id,
+    )
+    stmt = select(*cols).order_by(t.id)
+    if where is not None:
+        stmt = stmt.where(where)
+    c = _columns(session, stmt, len(cols))
+    out: dict[str, Any] = {
+        "id": np.array(c[0], dtype=np.int64),
+        "created": _epochs(c[1], dialect),
+        "first_response": _epochs(c[2], dialect),
+        "last_resolved": _epochs(c[3], dialect),
+        "updated": _epochs(c[4], dialect),
+        "reopens": np.array(c[6], dtype=np.int64),
+        "replies": np.array(c[7], dtype=np.int64),
+        "escalations": np.array(c[8], dtype=np.int64),
+        "handle_seconds": np.array(c[9], dtype=np.float64),
+        "group_id": _ints(c[14]),
+        "assignee_id": _ints(c[15]),
+        "organization_id": _ints(c[16]),
+    }
+    for name, values in (
+        ("status", c[5]),
+        ("priority", c[10]),
+        ("channel", c[11]),
+        ("category", c[12]),
+        ("max_tier", c[13]),
+    ):
+        known = labels.setdefault(name, [])
+        lookup = {v: i for i, v in enumerate(known)}
+        codes = np.fromiter(
+            (lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int64, count=len(values)
+        )
+        known.extend(v for v, _ in sorted(lookup.items(), key=lambda kv: kv[1])[len(known) :])
+        out[name] = codes
+    return out
+
+
+def _clock_rows(session: Session, tickets: Iterable[int] | None) -> dict[str, Any]:
+    dialect = session.get_bind().dialect.name
+    fulfilled = _time(SlaClock.fulfilled_at, dialect)
+    cols = (
+        SlaClock.ticket_id,
+        SlaClock.metric,
+        SlaClock.state,
+        fulfilled,
+        _time(SlaClock.breached_at, dialect),
+    )
+    if tickets is None:
+        parts = [_columns(session, select(*cols).order_by(SlaClock.ticket_id), len(cols))]
+    else:
+        ids = sorted(set(tickets))
+        parts = [
+            _columns(session, select(*cols).where(SlaClock.ticket_id.in_(ids[i : i + 900])), len(cols))
+            for i in range(0, len(ids), 900)
+        ]
+    c = [[v for part in parts for v in part[k]] for k in range(len(cols))]
+    metric_code = {m: i for i, m in enumerate(CLOCK_METRICS)}
+    done = _epochs(c[3], dialect)
+    done[np.array([s != "fulfilled" for s in c[2]], dtype=bool)] = np.nan
+    return {
+        "clock_ticket": np.array(c[0], dtype=np.int64),
+        "clock_metric": np.array([metric_code.get(m, -1) for m in c[1]], dtype=np.int64),
+        "clock_fulfilled": done,
+        "clock_breached": _epochs(c[4], dialect),
+    }
+
+
+def _rating_rows(session: Session, since: datetime | None) -> dict[str, Any]:
+    dialect = session.get_bind().dialect.name
+    cols = (CsatSurvey.id, CsatSurvey.ticket_id, _time(CsatSurvey.answered_at, dialect), CsatSurvey.score)
+    stmt = select(*cols).where(CsatSurvey.score.is_not(None), CsatSurvey.answered_at.is_not(None))
+    if since is not None:
+        stmt = stmt.where(CsatSurvey.answered_at >= since)
+    c = _columns(session, stmt.order_by(CsatSurvey.id), len(cols))
+    return {
+        "rating_id": np.array(c[0], dtype=np.int64),
+        "rating_ticket": np.array(c[1], dtype=np.int64),
+        "rating_at": _epochs(c[2], dialect),
+        "rating_score": np.array(c[3], dtype=np.int64),
+    }
+
+
+def _time_rows(session: Session, after_id: int | None) -> dict[str, Any]:
+    dialect = session.get_bind().dialect.name
+    cols = (TimeEntry.id, TimeEntry.agent_id, _time(TimeEntry.started_at, dialect), TimeEntry.seconds)
+    stmt = select(*cols).order_by(TimeEntry.id)
+    if after_id is not None:
+        stmt = stmt.where(TimeEntry.id > after_id)
+    c = _columns(session, stmt, len(cols))
+    return {
+        "time_id": np.array(c[0], dtype=np.int64),
+        "time_agent": np.array(c[1], dtype=np.int64),
+        "time_at": _epochs(c[2], dialect),
+        "time_seconds": np.array(c[3], dtype=np.float64),
+    }
+
+
+def generation(session: Session) -> int:
+    row = session.get(OpsSetting, GENERATION_KEY)
+    return int(row.value.get("n", 0)) if row is not None else 0
+
+
+def invalidate(session: Session, *, now: datetime) -> None:
+    """Writers that change history with old timestamps call this; the next use rebuilds."""
+    row = session.get(OpsSetting, GENERATION_KEY)
+    if row is None:
+        session.add(OpsSetting(key=GENERATION_KEY, value={"n": 1}, updated_at=now))
+    else:
+        row.value, row.updated_at = {"n": int(row.value.get("n", 0)) + 1}, now
+    session.flush()
+
+
+def _marks(s: Snapshot) -> None:
+    s.ticket_mark = float(np.nanmax(s.updated)) if s.tickets else float("-inf")
+    s.rating_mark = float(np.nanmax(s.rating_at)) if len(s.rating_at) else float("-inf")
+    s.time_mark = int(s.time_id.max()) if len(s.time_id) else 0
+
+
+def _clock_mark(session: Session) -> float:
+    value = session.scalar(select(func.max(SlaClock.evaluated_at)))
+    return value.timestamp() if value is not None else float("-inf")
+
+
+def build(session: Session) -> Snapshot:
+    """Read everything: the slow path, taken once per generation."""
+    labels: dict[str, list[str | None]] = {}
+    gen = generation(session)
+    clock_mark = _clock_mark(session)
+    arrays = {
+        **_ticket_rows(session, None, labels),
+        **_clock_rows(session, None),
+        **_rating_rows(session, None),
+        **_time_rows(session, None),
+    }
+    snapshot = Snapshot(**arrays, labels=labels, generation=gen)
+    _marks(snapshot)
+    snapshot.clock_mark = clock_mark
+    return snapshot
+
+
+def _instant(mark: float) -> datetime | None:
+    from datetime import UTC
+
+    if not np.isfinite(mark):
+        return None
+    return datetime.fromtimestamp(mark, UTC) - MARGIN
+
+
+def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
+    """Bring a copy up to date; returns it and how many tickets were re-read."""
+    if snapshot.generation != generation(session):
+        return build(session), -1
+    ticket_since = _instant(snapshot.ticket_mark)
+    clock_since = _instant(snapshot.clock_mark)
+    new_clock_mark = _clock_mark(session)
+    max_id = int(snapshot.id.max()) if snapshot.tickets else 0
+    where = (
+        Ticket.id > max_id
+        if ticket_since is None
+        else or_(Ticket.updated_at >= ticket_since, Ticket.id > max_id)
+    )
+    fresh = _ticket_rows(session, where, snapshot.labels)
+    changed_clocks: set[int] = set(int(i) for i in fresh["id"])
+    if clock_since is not None:
+        stmt = select(SlaClock.ticket_id).where(SlaClock.evaluated_at >= clock_since).distinct()
+        changed_clocks.update(int(t) for t in session.scalars(stmt))
+    # Tickets: replace by id.
+    keep = ~np.isin(snapshot.id, fresh["id"])
+    merged: dict[str, Any] = {}
+    for name in _TICKET_ARRAYS:
+        merged[name] = np.concatenate((getattr(snapshot, name)[keep], fresh[name]))
+    order = np.argsort(merged["id"], kind="stable")
+    for name in _TICKET_ARRAYS:
+        merged[name] = merged[name][order]
+    # Clocks: every clock of a changed ticket is read again.
+    if changed_clocks:
+        clocks = _clock_rows(session, changed_clocks)
+        keep_c = ~np.isin(snapshot.clock_ticket, np.fromiter(changed_clocks, dtype=np.int64))
+        for name in _CLOCK_ARRAYS:
+            merged[name] = np.concatenate((getattr(snapshot, name)[keep_c], clocks[name]))
+    else:
+        for name in _CLOCK_ARRAYS:
+            merged[name] = getattr(snapshot, name)
+    # Ratings: answers since the mark replace by survey id.
+    ratings = _rating_rows(session, _instant(snapshot.rating_mark))
+    keep_r = ~np.isin(snapshot.rating_id, ratings["rating_id"])
+    for name in _RATING_ARRAYS:
+        merged[name] = np.concatenate((getattr(snapshot, name)[keep_r], ratings[name]))
+    # Time entries: append-only; the last stretch of ids is read again.
+    entries = _time_rows(session, max(0, snapshot.time_mark - TIME_ENTRY_MARGIN))
+    keep_t = ~np.isin(snapshot.time_id, entries["time_id"])
+    for name in _TIME_ARRAYS:
+        merged[name] = np.concatenate((getattr(snapshot, name)[keep_t], entries[name]))
+    result = Snapshot(**merged, labels=snapshot.labels, generation=snapshot.generation)
+    if result.tickets != session.scalar(select(func.count()).select_from(Ticket)):
+        # Rows went away (a restore, a truncation): deltas cannot say which; read everything.
+        return build(session), -1
+    _marks(result)
+    result.clock_mark = max(new_clock_mark, snapshot.clock_mark)
+    return result, len(fresh["id"])
+
+
+# -- keeping copies -------------------------------------------------------------------------------
+
+
+def save(snapshot: Snapshot, path: Path) -> None:
+    """Atomically: a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format": FORMAT,
+        "labels": snapshot.labels,
+        "generation": snapshot.generation,
+        "ticket_mark": snapshot.ticket_mark,
+        "clock_mark": snapshot.clock_mark,
+        "rating_mark": snapshot.rating_mark,
+        "time_mark": snapshot.time_mark,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, meta=np.array(json.dumps(meta)), **{n: getattr(snapshot, n) for n in _ARRAYS})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> Snapshot | None:
+    """The saved copy, or None when there is none or it is unreadable or of another format."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format") != FORMAT:
+                return None
+            arrays = {n: data[n] for n in _ARRAYS}
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("metrics snapshot %s not used: %s", path, exc)
+        return None
+    return Snapshot(
+        **arrays,
+        labels=meta["labels"],
+        generation=meta["generation"],
+        ticket_mark=meta["ticket_mark"],
+        clock_mark=meta["clock_mark"],
+        rating_mark=meta["rating_mark"],
+        time_mark=meta["time_mark"],
+    )
+
+
+@dataclass
+class Store:
+    """One process's copy per database, backed by a file in ``folder`` (None: memory only)."""
+
+    folder: Path | None
+    save_after: int = 20_000
+    """Write the file again once this many tickets changed since it was written."""
+    _copies: dict[str, tuple[Snapshot, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _path(self, url: str) -> Path | None:
+        if self.folder is None:
+            return None
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return self.folder / f"facts-{digest}.npz"
+
+    def current(self, session: Session, *, progress: Callable[[str], None] | None = None) -> Snapshot:
+        url = session.get_bind().engine.url.render_as_string(hide_password=False)
+        path = self._path(url)
+        with self._lock:
+            held = self._copies.get(url)
+            if held is None and path is not None:
+                saved = load(path)
+                held = (saved, 0) if saved is not None else None
+            if held is None:
+                if progress:
+                    progress("building the metrics snapshot from the database (once)")
+                snapshot, unsaved = build(session), -1
+            else:
+                snapshot, changed = refresh(session, held[0])
+                unsaved = -1 if changed < 0 else held[1] + changed
+            if path is not None and (unsaved < 0 or unsaved >= self.save_after):
+                save(snapshot, path)
+                unsaved = 0
+            self._copies[url] = (snapshot, max(unsaved, 0))
+            return snapshot
+
+    def forget(self) -> None:
+        with self._lock:
+            self._copies.clear()
+
+
+_STORES: dict[Path | None, Store] = {}
+
+
+def store_for(folder: Path | None) -> Store:
+    if folder not in _STORES:
+        _STORES[folder] = Store(folder)
+    return _STORES[folder]
