@@ -111,3 +111,23 @@ def test_the_bpic2013_incident_log_imports_once_with_its_escalations_and_waits(
     again = import_lines(db, lines(), source="bpic2013", now=NOW, settings=settings)
     assert (again.applied, again.already_imported, again.rejected) == (0, expected["rows"], [])
     assert counts(db) == before
+
+    # And the audit: the questions its published analyses asked are answered by the report.
+    from datetime import UTC, datetime
+
+    from supportops.metrics.periods import Period
+    from supportops.metrics.report import build_report
+
+    with db.unit_of_work(write=False) as session:
+        audit = build_report(
+            session, Period.of(datetime(2010, 1, 1, tzinfo=UTC), datetime(2013, 1, 1, tzinfo=UTC))
+        )
+    m = audit["metrics"]
+    assert m["ticket_volume"]["created"] == expected["cases"]
+    assert m["escalation_rate"]["numerator"] <= expected["escalated"]
+    tiers = {row["tier"]: row for row in audit["tiers"]}
+    assert tiers["L2"]["count"] + tiers["L3"]["count"] <= expected["l2+"]
+    found = {f["pattern"]: f for f in audit["findings"]}
+    assert {"ticket_tennis", "metric_gaming"} <= set(found)  # ping-pong, and "Wait - User" to stop clocks
+    assert found["metric_gaming"]["count"] <= expected["waited"] + m["reopen_rate"]["numerator"]
+    assert "knowledge_hoarding" not in found  # case ids are no recurring issue

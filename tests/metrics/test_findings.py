@@ -543,3 +543,13 @@ def test_the_stored_thresholds_apply_unless_a_run_names_its_own(desk: Desk) -> N
         assert "ticket_tennis" not in {f.pattern for f in detect_all(session, MONTH)}
         named = detect_all(session, MONTH, {"ticket_tennis": {"min_tickets": 1}})
         assert [f.tickets for f in named if f.pattern == "ticket_tennis"] == [[passed]]
+
+
+def test_boilerplate_subjects_from_an_import_form_no_issue() -> None:
+    # Imported cases carry a source label and an id as their subject, five to a product.
+    docs = [(i, f"prod{i % 8}", f"bpic2013 case 1-{737393337 + i}") for i in range(40)]
+    assert recurring_issues(docs, min_tickets=5, signature_terms=3, max_term_share=0.5) == []
+    # The same label beside real words still lets the real issue through.
+    docs += [(100 + i, "billing", f"bpic2013 invoice charged twice {i}") for i in range(5)]
+    issues = recurring_issues(docs, min_tickets=5, signature_terms=3, max_term_share=0.5)
+    assert [sorted(i.stems) for i in issues] == [["charg", "invoic", "twic"]]

@@ -319,6 +319,16 @@ def recurring_issues(
         if stems is None:
             stems = seen[subject] = tuple(terms(subject))
         by_category[key].append((ticket_id, subject, stems))
+    # A term in more than max_term_share of all subjects is boilerplate ("case", a source's
+    # name), however small the category it shows up in.
+    overall: Counter[str] = Counter()
+    for items in by_category.values():
+        for _, _, stems in items:
+            overall.update(stems)
+    total = sum(len(items) for items in by_category.values())
+    generic = (
+        {w for w, n in overall.items() if n > max_term_share * total} if total >= 4 * min_tickets else set()
+    )
     issues: list[Issue] = []
     for category, items in by_category.items():
         df: Counter[str] = Counter()
@@ -326,7 +336,8 @@ def recurring_issues(
             df.update(stems)
         ceiling = max(min_tickets, max_term_share * len(items))
         recurring = sorted(
-            (w for w, n in df.items() if min_tickets <= n <= ceiling), key=lambda w: (-df[w], w)
+            (w for w, n in df.items() if min_tickets <= n <= ceiling and w not in generic),
+            key=lambda w: (-df[w], w),
         )
         rank = {w: i for i, w in enumerate(recurring)}
         groups: dict[tuple[int, ...], list[tuple[int, str]]] = defaultdict(list)

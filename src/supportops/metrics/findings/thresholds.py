@@ -81,7 +81,8 @@ SPECS: dict[str, dict[str, Spec]] = {
         "max_term_share": Spec(
             "float",
             0.5,
-            "A term in more than this share of a category's tickets is too generic to define an issue.",
+            "A term in more than this share of a category's tickets, or of all of them, is too generic"
+            " to define an issue.",
             0.05,
             1,
         ),
