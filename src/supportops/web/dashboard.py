@@ -1,0 +1,102 @@
+"""The ops dashboard for leads and admins: the ops report of a chosen period, in the app.
+
+The report itself is the same single page `supportops report --format html` writes; the dashboard
+page holds the period form and shows that page in a frame, so the figures, charts and findings are
+the ones of the CLI and the API (``GET /api/v1/reports/ops``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from supportops.auth.enums import Role
+from supportops.kit.errors import SupportOpsError
+from supportops.metrics.periods import Period
+from supportops.metrics.report import build_report, default_calendar
+from supportops.metrics.report_html import render_report_html
+from supportops.metrics.snapshot import store_for
+from supportops.web.pages import State, WebIdentity, identity_of, render, to_login
+
+router = APIRouter(include_in_schema=False)
+DayParam = Annotated[str, Query(max_length=10)]
+
+
+def _lead(request: Request, state: State) -> WebIdentity | Response:
+    identity = identity_of(request, state)
+    if identity is None:
+        return to_login(request)
+    if not (identity.principal.is_admin or identity.principal.role == Role.lead):
+        message = "Only leads and admins read the ops dashboard."
+        return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
+    return identity
+
+
+def _period(state: State, start: str, end: str) -> tuple[date, date, dict[str, str]]:
+    """The period the form asks for (default: the last 30 days and today), and field errors."""
+    today = state.clock.now().astimezone(UTC).date()
+    errors: dict[str, str] = {}
+    values: dict[str, date] = {"from": today - timedelta(days=29), "to": today + timedelta(days=1)}
+    for name, raw in (("from", start), ("to", end)):
+        if raw:
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = "Enter a date as YYYY-MM-DD."
+    if not errors and values["from"] >= values["to"]:
+        errors["from"] = "The first day must come before the end day."
+    return values["from"], values["to"], errors
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, state: State, start: DayParam = "", end: DayParam = "") -> Response:
+    identity = _lead(request, state)
+    if isinstance(identity, Response):
+        return identity
+    first, until, errors = _period(state, start, end)
+    return render(
+        request,
+        "dashboard.html",
+        200 if not errors else 422,
+        title="Ops dashboard",
+        identity=identity,
+        first=start or first.isoformat(),
+        until=end or until.isoformat(),
+        errors=errors,
+        report_url=None if errors else f"/dashboard/report?start={first}&end={until}",
+    )
+
+
+@router.get("/dashboard/report", response_class=HTMLResponse)
+def dashboard_report(request: Request, state: State, start: DayParam = "", end: DayParam = "") -> Response:
+    identity = _lead(request, state)
+    if isinstance(identity, Response):
+        return identity
+    first, until, errors = _period(state, start, end)
+    if errors:
+        message = " ".join(f"{name}: {text}" for name, text in errors.items())
+        return render(request, "error.html", 422, title="Bad period", message=message, identity=identity)
+    period = Period.of(
+        datetime.combine(first, time(), UTC), datetime.combine(until, time(), UTC), state.clock.now()
+    )
+    if period.as_of > period.end:
+        period = Period.of(period.start, period.end)
+    try:
+        with state.db.unit_of_work(write=False) as session:
+            calendar, name = default_calendar(session)
+            report = build_report(
+                session,
+                period,
+                calendar=calendar,
+                calendar_name=name,
+                now=state.clock.now(),
+                store=store_for(state.settings.metrics_cache_dir),
+                ticket_url=f"{str(request.base_url).rstrip('/')}/agent/tickets/{{id}}",
+            )
+    except SupportOpsError as exc:
+        return render(
+            request, "error.html", exc.status, title=exc.title, message=exc.detail, identity=identity
+        )
+    return HTMLResponse(render_report_html(report))
