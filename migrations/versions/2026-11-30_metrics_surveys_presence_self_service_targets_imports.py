@@ -127,6 +127,7 @@ def upgrade() -> None:
     op.create_index("ix_sla_clocks_fulfilled_at", "sla_clocks", ["fulfilled_at"], unique=False)
     op.create_index("ix_sla_clocks_breached_at", "sla_clocks", ["breached_at"], unique=False)
     op.create_index("ix_sla_events_kind_at", "sla_events", ["kind", "at"], unique=False)
+    op.create_index("ix_sla_clocks_evaluated_at", "sla_clocks", ["evaluated_at"], unique=False)
     op.create_index("ix_time_entries_started_at", "time_entries", ["started_at"], unique=False)
     _backfill_tiers()
 

@@ -430,3 +430,24 @@ def test_period_rejects_naive_and_inverted_bounds() -> None:
         Period.of_days(date(2026, 3, 2), date(2026, 3, 1))
     with pytest.raises(InvalidInput):
         Period(datetime(2026, 3, 1), datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC))
+
+
+def test_utilization_divides_handle_time_by_time_online(
+    client: TestClient, db: Database, clock: FrozenClock, team: Team
+) -> None:
+    url = _open(client, team)
+    presence = "/api/v1/agents/me/presence"
+    assert client.put(presence, json={"presence": "online"}, headers=team.agent.headers).status_code == 200
+    clock.advance(timedelta(minutes=30))
+    resp = client.post(f"{url}/time", json={"seconds": 1800}, headers=team.agent.headers)
+    assert resp.status_code == 201, resp.text
+    clock.advance(timedelta(minutes=90))
+    client.put(presence, json={"presence": "away"}, headers=team.agent.headers)
+    clock.advance(timedelta(hours=3))
+    day = _report(db, Period.of(START, START + timedelta(days=1), clock.now()))["metrics"][
+        "agent_utilization"
+    ]
+    assert day == {"value": 0.25, "count": 1, "handle_hours": 0.5, "online_hours": 2.0}
+    # A window opening while the agent is online carries that state in.
+    late = Period.of(START + timedelta(hours=1), START + timedelta(days=1), clock.now())
+    assert _report(db, late)["metrics"]["agent_utilization"]["online_hours"] == 1.0

@@ -24,12 +24,11 @@ from supportops.knowledge.models import SelfServiceEvent
 from supportops.metrics.business import BusinessMinutes
 from supportops.metrics.capacity import capacity_plan
 from supportops.metrics.costs import cost_inputs
-from supportops.metrics.facts import TicketFacts, epoch, facts_at
+from supportops.metrics.facts import TicketFacts, facts_at
 from supportops.metrics.periods import Period
 from supportops.metrics.snapshot import CLOCK_METRICS, Snapshot, Store, store_for
-from supportops.metrics.stats import Ranked, percentile, ratio
+from supportops.metrics.stats import Ranked, dense_codes, percentile, ratio
 from supportops.metrics.targets import targets
-from supportops.routing.models import PresenceChange
 from supportops.sla.calendar.model import Calendar
 from supportops.sla.models import SlaClock, SlaEvent
 from supportops.surveys.models import NpsSurvey
@@ -242,8 +241,8 @@ class ReportBuilder:
         online = self._online_seconds()
         snap = self.snapshot
         inside = (snap.time_at >= self.start.timestamp()) & (snap.time_at < self.until.timestamp())
-        agents_of, totals = np.unique(snap.time_agent[inside], return_inverse=True)
-        sums = np.bincount(totals, weights=snap.time_seconds[inside], minlength=len(agents_of))
+        codes, agents_of = dense_codes(snap.time_agent[inside])
+        sums = np.bincount(codes, weights=snap.time_seconds[inside], minlength=len(agents_of))
         handle = {int(a): float(t) for a, t in zip(agents_of, sums, strict=True)}
         agents = [a for a, seconds in online.items() if seconds > 0]
         handled = sum(handle.get(a, 0.0) for a in agents)
@@ -256,36 +255,24 @@ class ReportBuilder:
         }
 
     def _online_seconds(self) -> dict[int, float]:
+        """Seconds online per agent in [start, until): each change lasts until the agent's next one,
+        the state at ``start`` carried in from the last change before it."""
+        snap = self.snapshot
         start, until = self.start.timestamp(), self.until.timestamp()
-        latest = (
-            select(PresenceChange.agent_id, func.max(PresenceChange.at).label("at"))
-            .where(PresenceChange.at < self.start)
-            .group_by(PresenceChange.agent_id)
-            .subquery()
-        )
-        before = select(PresenceChange.agent_id, PresenceChange.state, epoch(PresenceChange.at)).join(
-            latest, and_(latest.c.agent_id == PresenceChange.agent_id, latest.c.at == PresenceChange.at)
-        )
-        inside = (
-            select(PresenceChange.agent_id, PresenceChange.state, epoch(PresenceChange.at))
-            .where(PresenceChange.at >= self.start, PresenceChange.at < self.until)
-            .order_by(PresenceChange.agent_id, PresenceChange.at, PresenceChange.id)
-        )
-        state: dict[int, tuple[str, float]] = {}
-        for agent, presence, _ in self.session.execute(before):
-            state[agent] = (presence, start)
-        online: dict[int, float] = {}
-        for agent, presence, at in self.session.execute(inside):
-            previous = state.get(agent)
-            if previous is not None and previous[0] == "online":
-                online[agent] = online.get(agent, 0.0) + (at - previous[1])
-            state[agent] = (presence, at)
-        for agent, (presence, since) in state.items():
-            if presence == "online":
-                online[agent] = online.get(agent, 0.0) + max(0.0, until - since)
-            else:
-                online.setdefault(agent, 0.0)
-        return online
+        if len(snap.presence_id) == 0:
+            return {}
+        order = np.lexsort((snap.presence_id, snap.presence_at, snap.presence_agent))
+        agent = snap.presence_agent[order]
+        at = snap.presence_at[order]
+        online = snap.presence_online[order].astype(bool)
+        last_of_agent = np.append(agent[1:] != agent[:-1], True)
+        following = np.append(at[1:], np.inf)
+        ends = np.where(last_of_agent, np.inf, following)
+        lasted = np.clip(np.minimum(ends, until) - np.maximum(at, start), 0.0, None)
+        agents, index = np.unique(agent, return_inverse=True)
+        seen = np.bincount(index[at < until], minlength=len(agents))
+        totals = np.bincount(index[online], weights=lasted[online], minlength=len(agents))
+        return {int(a): float(t) for a, t, n in zip(agents, totals, seen, strict=True) if n > 0}
 
     # -- assembly -------------------------------------------------------------------------------
 
@@ -462,11 +449,9 @@ class ReportBuilder:
         ids = {"group": facts.group_id, "agent": facts.assignee_id, "organization": facts.organization_id}[
             name
         ]
-        uniques, codes = np.unique(ids, return_inverse=True)
+        codes, uniques = dense_codes(ids)
         names = self._id_names(uniques, name)
-        return codes.astype(np.int64), [
-            NO_VALUE if i < 0 else names.get(int(i), str(int(i))) for i in uniques
-        ]
+        return codes, [NO_VALUE if i < 0 else names.get(int(i), str(int(i))) for i in uniques]
 
     def _breakdowns(
         self, facts: TicketFacts, sets: _Sets, ratings: tuple[FloatArray, IntArray, IntArray]

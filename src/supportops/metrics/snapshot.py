@@ -21,28 +21,31 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from supportops.metrics.facts import epoch
 from supportops.metrics.models import OpsSetting
+from supportops.routing.models import PresenceChange
 from supportops.sla.models import SlaClock
 from supportops.surveys.models import CsatSurvey
 from supportops.tickets.models import Ticket, TimeEntry
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 GENERATION_KEY = "facts_generation"
-MARGIN = timedelta(minutes=10)
+SETTLE_SECONDS = 60.0
+"""Longer than any writing transaction lasts, plus the clock skew between processes."""
 TIME_ENTRY_MARGIN = 10_000
 """Time entries are append-only; the newest ids below the last seen id are read again, in case
 one committed after a higher id did."""
@@ -92,12 +95,21 @@ class Snapshot:
     time_agent: IntArray
     time_at: FloatArray
     time_seconds: FloatArray
+    # presence log
+    presence_id: IntArray
+    presence_agent: IntArray
+    presence_at: FloatArray
+    presence_online: IntArray
+    """1 for a change to online, 0 for away or offline."""
     labels: dict[str, list[str | None]] = field(default_factory=dict)
     generation: int = 0
     ticket_mark: float = float("-inf")
     clock_mark: float = float("-inf")
     rating_mark: float = float("-inf")
     time_mark: int = 0
+    presence_mark: int = 0
+    read_at: float = float("-inf")
+    """Wall-clock time (epoch seconds) at which the copy's last read began."""
 
     @property
     def tickets(self) -> int:
@@ -134,7 +146,8 @@ _TICKET_ARRAYS = [
 _CLOCK_ARRAYS = ("clock_ticket", "clock_metric", "clock_fulfilled", "clock_breached")
 _RATING_ARRAYS = ("rating_id", "rating_ticket", "rating_at", "rating_score")
 _TIME_ARRAYS = ("time_id", "time_agent", "time_at", "time_seconds")
-_ARRAYS = (*_TICKET_ARRAYS, *_CLOCK_ARRAYS, *_RATING_ARRAYS, *_TIME_ARRAYS)
+_PRESENCE_ARRAYS = ("presence_id", "presence_agent", "presence_at", "presence_online")
+_ARRAYS = (*_TICKET_ARRAYS, *_CLOCK_ARRAYS, *_RATING_ARRAYS, *_TIME_ARRAYS, *_PRESENCE_ARRAYS)
 
 
 # -- reading the database -------------------------------------------------------------------------
@@ -198,9 +211,8 @@ def _ticket_rows(
         t.assignee_id,
         t.organization_id,
     )
-    stmt = select(*cols).order_by(t.id)
-    if where is not None:
-        stmt = stmt.where(where)
+    # A delta is read in index order and sorted by the merge; ordering it by id would scan the table.
+    stmt = select(*cols).order_by(t.id) if where is None else select(*cols).where(where)
     c = _columns(session, stmt, len(cols))
     out: dict[str, Any] = {
         "id": np.array(c[0], dtype=np.int64),
@@ -263,13 +275,12 @@ def _clock_rows(session: Session, tickets: Iterable[int] | None) -> dict[str, An
     }
 
 
-def _rating_rows(session: Session, since: datetime | None) -> dict[str, Any]:
+def _rating_rows(session: Session, since: ColumnElement[bool] | None) -> dict[str, Any]:
     dialect = session.get_bind().dialect.name
     cols = (CsatSurvey.id, CsatSurvey.ticket_id, _time(CsatSurvey.answered_at, dialect), CsatSurvey.score)
     stmt = select(*cols).where(CsatSurvey.score.is_not(None), CsatSurvey.answered_at.is_not(None))
-    if since is not None:
-        stmt = stmt.where(CsatSurvey.answered_at >= since)
-    c = _columns(session, stmt.order_by(CsatSurvey.id), len(cols))
+    stmt = stmt.order_by(CsatSurvey.id) if since is None else stmt.where(since)
+    c = _columns(session, stmt, len(cols))
     return {
         "rating_id": np.array(c[0], dtype=np.int64),
         "rating_ticket": np.array(c[1], dtype=np.int64),
@@ -293,6 +304,22 @@ def _time_rows(session: Session, after_id: int | None) -> dict[str, Any]:
     }
 
 
+def _presence_rows(session: Session, after_id: int | None) -> dict[str, Any]:
+    dialect = session.get_bind().dialect.name
+    p = PresenceChange
+    cols = (p.id, p.agent_id, _time(p.at, dialect), p.state)
+    stmt = select(*cols).order_by(p.id)
+    if after_id is not None:
+        stmt = stmt.where(p.id > after_id)
+    c = _columns(session, stmt, len(cols))
+    return {
+        "presence_id": np.array(c[0], dtype=np.int64),
+        "presence_agent": np.array(c[1], dtype=np.int64),
+        "presence_at": _epochs(c[2], dialect),
+        "presence_online": np.array([state == "online" for state in c[3]], dtype=np.int64),
+    }
+
+
 def generation(session: Session) -> int:
     row = session.get(OpsSetting, GENERATION_KEY)
     return int(row.value.get("n", 0)) if row is not None else 0
@@ -312,6 +339,7 @@ def _marks(s: Snapshot) -> None:
     s.ticket_mark = float(np.nanmax(s.updated)) if s.tickets else float("-inf")
     s.rating_mark = float(np.nanmax(s.rating_at)) if len(s.rating_at) else float("-inf")
     s.time_mark = int(s.time_id.max()) if len(s.time_id) else 0
+    s.presence_mark = int(s.presence_id.max()) if len(s.presence_id) else 0
 
 
 def _clock_mark(session: Session) -> float:
@@ -322,6 +350,7 @@ def _clock_mark(session: Session) -> float:
 def build(session: Session) -> Snapshot:
     """Read everything: the slow path, taken once per generation."""
     labels: dict[str, list[str | None]] = {}
+    read_at = time.time()
     gen = generation(session)
     clock_mark = _clock_mark(session)
     arrays = {
@@ -329,49 +358,64 @@ def build(session: Session) -> Snapshot:
         **_clock_rows(session, None),
         **_rating_rows(session, None),
         **_time_rows(session, None),
+        **_presence_rows(session, None),
     }
-    snapshot = Snapshot(**arrays, labels=labels, generation=gen)
+    snapshot = Snapshot(**arrays, labels=labels, generation=gen, read_at=read_at)
     _marks(snapshot)
     snapshot.clock_mark = clock_mark
     return snapshot
 
 
-def _instant(mark: float) -> datetime | None:
+def _after(column: Any, mark: float, read_at: float) -> ColumnElement[bool] | None:
+    """Rows to read again: those past the mark, and those a transaction still open at the last
+    read could have written since. Such a transaction began after ``read_at - SETTLE_SECONDS`` (it
+    lasts less than that), so it stamped its rows no earlier; everything older was already read."""
     from datetime import UTC
 
     if not np.isfinite(mark):
         return None
-    return datetime.fromtimestamp(mark, UTC) - MARGIN
+    settled = read_at - SETTLE_SECONDS
+    if settled >= mark:
+        return column > datetime.fromtimestamp(mark, UTC)  # type: ignore[no-any-return]
+    return column >= datetime.fromtimestamp(settled, UTC)  # type: ignore[no-any-return]
 
 
 def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
     """Bring a copy up to date; returns it and how many tickets were re-read."""
     if snapshot.generation != generation(session):
         return build(session), -1
-    ticket_since = _instant(snapshot.ticket_mark)
-    clock_since = _instant(snapshot.clock_mark)
+    read_at = time.time()
+    ticket_since = _after(Ticket.updated_at, snapshot.ticket_mark, snapshot.read_at)
+    clock_since = _after(SlaClock.evaluated_at, snapshot.clock_mark, snapshot.read_at)
     new_clock_mark = _clock_mark(session)
     max_id = int(snapshot.id.max()) if snapshot.tickets else 0
-    where = (
-        Ticket.id > max_id
-        if ticket_since is None
-        else or_(Ticket.updated_at >= ticket_since, Ticket.id > max_id)
-    )
-    fresh = _ticket_rows(session, where, snapshot.labels)
+    fresh = _ticket_rows(session, Ticket.id > max_id, snapshot.labels)
+    if ticket_since is not None:  # two indexed reads, not one OR that scans the table
+        moved = _ticket_rows(session, ticket_since, snapshot.labels)
+        fresh = {name: np.concatenate((moved[name], fresh[name])) for name in fresh}
+        _, first = np.unique(fresh["id"], return_index=True)  # a new ticket can be in both
+        fresh = {name: column[first] for name, column in fresh.items()}
     changed_clocks: set[int] = set(int(i) for i in fresh["id"])
     if clock_since is not None:
-        stmt = select(SlaClock.ticket_id).where(SlaClock.evaluated_at >= clock_since).distinct()
+        stmt = select(SlaClock.ticket_id).where(clock_since)  # no DISTINCT: it would scan the table
         changed_clocks.update(int(t) for t in session.scalars(stmt))
     # Tickets: replace by id.
-    keep = ~np.isin(snapshot.id, fresh["id"])
     merged: dict[str, Any] = {}
-    for name in _TICKET_ARRAYS:
-        merged[name] = np.concatenate((getattr(snapshot, name)[keep], fresh[name]))
-    order = np.argsort(merged["id"], kind="stable")
-    for name in _TICKET_ARRAYS:
-        merged[name] = merged[name][order]
+    if len(fresh["id"]) == 0:
+        merged.update({name: getattr(snapshot, name) for name in _TICKET_ARRAYS})
+    else:
+        keep = ~np.isin(snapshot.id, fresh["id"])
+        for name in _TICKET_ARRAYS:
+            merged[name] = np.concatenate((getattr(snapshot, name)[keep], fresh[name]))
+        order = np.argsort(merged["id"], kind="stable")
+        for name in _TICKET_ARRAYS:
+            merged[name] = merged[name][order]
     # Clocks: every clock of a changed ticket is read again.
-    if changed_clocks:
+    if len(changed_clocks) > max(1000, snapshot.tickets // 5):
+        clocks = _clock_rows(session, None)  # most clocks moved (a recompute): read them all at once
+        for name in _CLOCK_ARRAYS:
+            merged[name] = clocks[name]
+    elif changed_clocks:
         clocks = _clock_rows(session, changed_clocks)
         keep_c = ~np.isin(snapshot.clock_ticket, np.fromiter(changed_clocks, dtype=np.int64))
         for name in _CLOCK_ARRAYS:
@@ -380,7 +424,7 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
         for name in _CLOCK_ARRAYS:
             merged[name] = getattr(snapshot, name)
     # Ratings: answers since the mark replace by survey id.
-    ratings = _rating_rows(session, _instant(snapshot.rating_mark))
+    ratings = _rating_rows(session, _after(CsatSurvey.answered_at, snapshot.rating_mark, snapshot.read_at))
     keep_r = ~np.isin(snapshot.rating_id, ratings["rating_id"])
     for name in _RATING_ARRAYS:
         merged[name] = np.concatenate((getattr(snapshot, name)[keep_r], ratings[name]))
@@ -389,12 +433,17 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
     keep_t = ~np.isin(snapshot.time_id, entries["time_id"])
     for name in _TIME_ARRAYS:
         merged[name] = np.concatenate((getattr(snapshot, name)[keep_t], entries[name]))
+    changes = _presence_rows(session, max(0, snapshot.presence_mark - TIME_ENTRY_MARGIN))
+    keep_p = ~np.isin(snapshot.presence_id, changes["presence_id"])
+    for name in _PRESENCE_ARRAYS:
+        merged[name] = np.concatenate((getattr(snapshot, name)[keep_p], changes[name]))
     result = Snapshot(**merged, labels=snapshot.labels, generation=snapshot.generation)
     if result.tickets != session.scalar(select(func.count()).select_from(Ticket)):
         # Rows went away (a restore, a truncation): deltas cannot say which; read everything.
         return build(session), -1
     _marks(result)
     result.clock_mark = max(new_clock_mark, snapshot.clock_mark)
+    result.read_at = read_at
     return result, len(fresh["id"])
 
 
@@ -412,6 +461,8 @@ def save(snapshot: Snapshot, path: Path) -> None:
         "clock_mark": snapshot.clock_mark,
         "rating_mark": snapshot.rating_mark,
         "time_mark": snapshot.time_mark,
+        "presence_mark": snapshot.presence_mark,
+        "read_at": snapshot.read_at,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
@@ -442,6 +493,8 @@ def load(path: Path) -> Snapshot | None:
         clock_mark=meta["clock_mark"],
         rating_mark=meta["rating_mark"],
         time_mark=meta["time_mark"],
+        presence_mark=meta["presence_mark"],
+        read_at=meta.get("read_at", float("-inf")),
     )
 
 

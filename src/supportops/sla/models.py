@@ -53,6 +53,7 @@ class SlaClock(Base):
         Index("ix_sla_clocks_policy_id_metric_state", "policy_id", "metric", "state"),
         Index("ix_sla_clocks_fulfilled_at", "fulfilled_at"),
         Index("ix_sla_clocks_breached_at", "breached_at"),
+        Index("ix_sla_clocks_evaluated_at", "evaluated_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
