@@ -27,6 +27,11 @@ class Principal:
     def is_admin(self) -> bool:
         return self.is_system or self.role == Role.admin
 
+    @property
+    def is_manager(self) -> bool:
+        """A lead or an admin: manages the team, its targets and its reports."""
+        return self.is_admin or self.role == Role.lead
+
     def require(self, scope: Scope) -> None:
         if not self.is_system and scope not in self.scopes:
             raise Forbidden(f"This needs the '{scope.value}' scope, which your credentials lack.")
@@ -34,6 +39,10 @@ class Principal:
     def require_staff(self, action: str) -> None:
         if not self.is_staff:
             raise Forbidden(f"Only agents, leads and admins can {action}.")
+
+    def require_manager(self, action: str) -> None:
+        if not self.is_manager:
+            raise Forbidden(f"Only leads and admins can {action}.")
 
     def require_admin(self, action: str) -> None:
         if not self.is_admin:

@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
+from supportops.cli.common import fail as _fail
+from supportops.cli.common import require_migrated
 from supportops.config import get_settings
-from supportops.db import migrate
 from supportops.db.session import Database
 from supportops.imports.csvlog import (
     PRESETS,
@@ -42,15 +43,9 @@ Source = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
-
-
 def _database() -> Database:
     url = get_settings().database_url
-    if migrate.pending(url):
-        raise _fail("the database is not at the newest migration; run `supportops db upgrade` first")
+    require_migrated(url)
     return Database.from_url(url)
 
 

@@ -16,6 +16,8 @@ from supportops.auth import service as accounts
 from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
 from supportops.cli.capacity import capacity
+from supportops.cli.common import fail as _fail
+from supportops.cli.common import require_migrated as _require_migrated
 from supportops.cli.imports import import_app
 from supportops.cli.report import report
 from supportops.cli.simulate import simulate
@@ -44,11 +46,6 @@ app.command("capacity")(capacity)
 app.command("report")(report)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
-
-
 def _database() -> Database:
     return Database.from_url(get_settings().database_url)
 
@@ -72,11 +69,6 @@ def _parse_skills(values: list[str]) -> dict[str, str]:
             raise _fail(f"--skill takes SKILL=LEVEL (for example billing=4), not {value!r}")
         skills[name.strip()] = level.strip()
     return skills
-
-
-def _require_migrated(url: str) -> None:
-    if migrate.pending(url):
-        raise _fail("the database is not at the newest migration; run `supportops db upgrade` first")
 
 
 def _validation_message(exc: ValidationError) -> str:

@@ -11,8 +11,9 @@ import orjson
 import typer
 from pydantic import ValidationError
 
+from supportops.cli.common import fail as _fail
+from supportops.cli.common import require_migrated
 from supportops.config import get_settings
-from supportops.db import migrate
 from supportops.db.session import Database
 from supportops.kit.clock import SystemClock
 from supportops.kit.errors import SupportOpsError
@@ -25,11 +26,6 @@ from supportops.sla.calendar.model import Calendar
 class Format(StrEnum):
     html = "html"
     json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 def _day(value: str, option: str) -> date:
@@ -81,8 +77,7 @@ def report(
         raise _fail(f"--from {first} must be before --to {until}")
     custom = _calendar(calendar) if calendar is not None else None
     url = get_settings().database_url
-    if migrate.pending(url):
-        raise _fail("the database is not at the newest migration; run `supportops db upgrade` first")
+    require_migrated(url)
     db = Database.from_url(url)
     try:
         period = Period.of_days(first, until, _instant(as_of) if as_of else None)

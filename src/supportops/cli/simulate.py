@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import orjson
 import typer
 
+from supportops.cli.common import fail as _fail
 from supportops.kit.errors import SupportOpsError
 from supportops.routing.simulation import (
     Arrivals,
@@ -28,11 +29,6 @@ from supportops.routing.simulation import (
     simulate as run_simulation,
 )
 from supportops.routing.strategies import Strategy
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 def _profile(path: Path) -> RateProfile:

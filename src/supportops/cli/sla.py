@@ -17,6 +17,7 @@ import orjson
 import typer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from supportops.cli.common import fail as _fail
 from supportops.kit.errors import SupportOpsError
 from supportops.sla.calendar import (
     Calendar,
@@ -55,11 +56,6 @@ class ElapsedLine(BaseModel):
 
 
 Line = TypeVar("Line", bound=BaseModel)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 def _describe(exc: ValidationError) -> str:

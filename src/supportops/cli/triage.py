@@ -16,6 +16,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from supportops.cli.common import fail as _fail
 from supportops.kit.errors import SupportOpsError
 from supportops.triage import Evaluation, TrainedModel, evaluate, stratified_split, train
 
@@ -29,11 +30,6 @@ CsvFile = Annotated[Path, typer.Option("--csv", help="A CSV file with a header r
 TextColumn = Annotated[str, typer.Option("--text-column", help="The column holding the ticket text.")]
 LabelColumn = Annotated[str, typer.Option("--label-column", help="The column holding the category.")]
 ModelPath = Annotated[Path, typer.Option("--model", help="The model file.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=2)
 
 
 def _read_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str], list[str]]:

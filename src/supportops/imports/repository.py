@@ -230,11 +230,16 @@ def update_tickets(session: Session, rows: list[dict[str, Any]]) -> None:
     """Each row: ``id``, ``version`` (as read) and the columns of TICKET_UPDATE_COLUMNS."""
     if not rows:
         return
-    params = [{f"b_{k}": v for k, v in row.items()} for row in rows]
+    params = _bound(rows)
     # One statement per row: the version check needs each row's count, which executemany hides.
     for param in params:
         if session.execute(_UPDATE_TICKET, param).rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentChange(f"ticket {param['b_id']} changed while it was being imported")
+
+
+def _bound(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as parameters of the ``b_``-prefixed bind names the update statements use."""
+    return [{f"b_{k}": v for k, v in row.items()} for row in rows]
 
 
 _UPDATE_CSAT = (
@@ -252,7 +257,7 @@ _UPDATE_CSAT = (
 
 def update_csat(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(_UPDATE_CSAT, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+        session.execute(_UPDATE_CSAT, _bound(rows))
 
 
 def profiles(session: Session, user_ids: Iterable[int]) -> dict[int, datetime | None]:
@@ -279,4 +284,4 @@ _UPDATE_PRESENCE = (
 
 def update_presence(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(_UPDATE_PRESENCE, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+        session.execute(_UPDATE_PRESENCE, _bound(rows))

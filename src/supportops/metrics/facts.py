@@ -10,51 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Float, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
+from supportops.metrics.snapshot import Snapshot
 from supportops.tickets import counters
 from supportops.tickets.enums import STATUS_CATEGORY, Status, StatusCategory
 from supportops.tickets.models import TicketEvent
-
-if TYPE_CHECKING:
-    from supportops.metrics.snapshot import Snapshot
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 SOLVED = tuple(s.value for s, c in STATUS_CATEGORY.items() if c == StatusCategory.solved)
 _CHUNK = 900
-
-
-class epoch(FunctionElement[float]):
-    """Seconds since the Unix epoch of a naive-UTC timestamp column, with its fraction."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(epoch, "sqlite")
-def _epoch_sqlite(element: epoch, compiler: Any, **kw: Any) -> str:
-    (column,) = element.clauses
-    text = compiler.process(column, **kw)
-    # Stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from strftime, the fraction as written.
-    return f"(CAST(strftime('%s', {text}) AS INTEGER) + COALESCE(CAST(substr({text}, 20) AS REAL), 0.0))"
-
-
-@compiles(epoch, "postgresql")
-def _epoch_postgresql(element: epoch, compiler: Any, **kw: Any) -> str:
-    (column,) = element.clauses
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(column, **kw)}) AS DOUBLE PRECISION)"
-
-
-def seconds(value: datetime) -> float:
-    return value.timestamp()
 
 
 @dataclass
@@ -120,9 +91,6 @@ def facts_at(session: Session, snapshot: Snapshot, *, end: datetime, as_of: date
     )
     _replay(session, facts, snapshot.updated, as_of.timestamp(), end.timestamp())
     return facts
-
-
-_TRACKED = ("priority", "category", "group_id", "assignee_id")
 
 
 def _replay(session: Session, facts: TicketFacts, updated: FloatArray, as_of: float, end: float) -> None:

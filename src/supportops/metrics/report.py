@@ -29,6 +29,7 @@ from supportops.metrics.periods import Period
 from supportops.metrics.snapshot import CLOCK_METRICS, Snapshot, Store, store_for
 from supportops.metrics.stats import Ranked, dense_codes, percentile, ratio
 from supportops.metrics.targets import targets
+from supportops.routing.reports import TARGET_BANDS
 from supportops.sla.calendar.model import Calendar
 from supportops.sla.models import SlaClock, SlaEvent
 from supportops.surveys.models import NpsSurvey
@@ -37,7 +38,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 
-TIER_BANDS = {"L0": (0.30, 0.50), "L1": (0.60, 0.80), "L2": (0.15, 0.25), "L3": (0.0, 0.05)}
+TIER_BANDS = {"L0": (0.30, 0.50), **TARGET_BANDS}
+"""L0's band is DOMAIN.md's deflection target; the others are the tier report's."""
 BACKLOG_BUCKETS = (("0-1d", 0.0, 1.0), ("1-3d", 1.0, 3.0), ("3-7d", 3.0, 7.0), (">7d", 7.0, np.inf))
 FRT_EDGES = (0, 15, 60, 240, 480, 1440, None)
 TTR_EDGES = (0, 60, 240, 480, 1440, 4320, 10080, None)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict
 
-from supportops.auth.deps import Ctx, CurrentCtx
-from supportops.auth.enums import Role
-from supportops.kit.errors import Forbidden, InvalidInput
+from supportops.auth.deps import CurrentCtx
+from supportops.kit.errors import InvalidInput
 from supportops.metrics.capacity import capacity_plan
 from supportops.metrics.costs import CostInputs, cost_inputs, set_cost_inputs
 from supportops.metrics.periods import Period
@@ -46,12 +45,6 @@ def capacity(
     )
 
 
-def _require_lead(ctx: Ctx, action: str) -> None:
-    principal = ctx.principal
-    if not (principal.is_admin or principal.role == Role.lead):
-        raise Forbidden(f"Only leads and admins can {action}.")
-
-
 def _instant(value: str, field: str, *, end_of_day: bool = False) -> datetime:
     """A day (YYYY-MM-DD, midnight UTC) or an ISO-8601 instant with offset."""
     try:
@@ -80,7 +73,7 @@ def ops_report(
 ) -> dict[str, Any] | HTMLResponse:
     """The ops report of the period: every figure with its count, status against targets,
     breakdowns, series, distributions, tiers, findings and the capacity plan."""
-    _require_lead(ctx, "read the ops report")
+    ctx.principal.require_manager("read the ops report")
     period = Period.of(
         _instant(start, "from"), _instant(end, "to"), _instant(as_of, "as_of") if as_of else None
     )
@@ -121,7 +114,7 @@ def list_targets(ctx: CurrentCtx) -> dict[str, dict[str, Any]]:
 
 @router.put("/metrics/targets/{metric}")
 def put_target(metric: str, body: TargetBounds, ctx: CurrentCtx) -> dict[str, Any]:
-    _require_lead(ctx, "change metric targets")
+    ctx.principal.require_manager("change metric targets")
     with ctx.write() as session:
         return set_target(session, metric, body.model_dump(), now=ctx.now).as_dict()
 
@@ -129,14 +122,14 @@ def put_target(metric: str, body: TargetBounds, ctx: CurrentCtx) -> dict[str, An
 @router.delete("/metrics/targets/{metric}")
 def delete_target(metric: str, ctx: CurrentCtx) -> dict[str, Any]:
     """Back to DOMAIN.md's default band."""
-    _require_lead(ctx, "change metric targets")
+    ctx.principal.require_manager("change metric targets")
     with ctx.write() as session:
         return reset_target(session, metric).as_dict()
 
 
 @router.get("/metrics/costs")
 def get_costs(ctx: CurrentCtx) -> CostInputs:
-    _require_lead(ctx, "read cost inputs")
+    ctx.principal.require_manager("read cost inputs")
     with ctx.read() as session:
         return cost_inputs(session)
 
@@ -144,6 +137,6 @@ def get_costs(ctx: CurrentCtx) -> CostInputs:
 @router.put("/metrics/costs")
 def put_costs(body: dict[str, Any], ctx: CurrentCtx) -> CostInputs:
     """Change some cost inputs; the others keep their values."""
-    _require_lead(ctx, "change cost inputs")
+    ctx.principal.require_manager("change cost inputs")
     with ctx.write() as session:
         return set_cost_inputs(session, body, now=ctx.now)

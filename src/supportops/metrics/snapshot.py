@@ -30,10 +30,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Float, Select, cast, extract, func, select
 from sqlalchemy.orm import Session
 
-from supportops.metrics.facts import epoch
 from supportops.metrics.models import OpsSetting
 from supportops.routing.models import PresenceChange
 from supportops.sla.models import SlaClock
@@ -49,7 +48,6 @@ SETTLE_SECONDS = 60.0
 TIME_ENTRY_MARGIN = 10_000
 """Time entries are append-only; the newest ids below the last seen id are read again, in case
 one committed after a higher id did."""
-CODED = ("status", "priority", "channel", "category", "max_tier")
 CLOCK_METRICS = ("first_response", "next_response", "periodic_update", "resolution")
 
 FloatArray = npt.NDArray[np.float64]
@@ -115,14 +113,6 @@ class Snapshot:
     def tickets(self) -> int:
         return len(self.id)
 
-    def code(self, column: str, value: str | None) -> int:
-        labels = self.labels.setdefault(column, [])
-        try:
-            return labels.index(value)
-        except ValueError:
-            labels.append(value)
-            return len(labels) - 1
-
 
 _TICKET_ARRAYS = [
     "id",
@@ -156,7 +146,7 @@ _ARRAYS = (*_TICKET_ARRAYS, *_CLOCK_ARRAYS, *_RATING_ARRAYS, *_TIME_ARRAYS, *_PR
 def _time(column: Any, dialect: str) -> Any:
     """SQLite keeps timestamps as ISO text, which numpy parses fastest; PostgreSQL converts to epoch
     seconds itself."""
-    return column if dialect == "sqlite" else epoch(column)
+    return column if dialect == "sqlite" else cast(extract("epoch", column), Float)
 
 
 def _epochs(values: Sequence[Any], dialect: str) -> FloatArray:
@@ -240,7 +230,7 @@ def _ticket_rows(
         codes = np.fromiter(
             (lookup.setdefault(v, len(lookup)) for v in values), dtype=np.int64, count=len(values)
         )
-        known.extend(v for v, _ in sorted(lookup.items(), key=lambda kv: kv[1])[len(known) :])
+        known.extend(list(lookup)[len(known) :])  # the values first seen here, in code order
         out[name] = codes
     return out
 
@@ -380,6 +370,17 @@ def _after(column: Any, mark: float, read_at: float) -> ColumnElement[bool] | No
     return column >= datetime.fromtimestamp(settled, UTC)  # type: ignore[no-any-return]
 
 
+def _replaced(
+    snapshot: Snapshot, fresh: dict[str, Any], names: Sequence[str], gone: IntArray | None = None
+) -> dict[str, Any]:
+    """The snapshot's arrays ``names`` with the rows whose key (the first name) is re-read, or is
+    in ``gone``, replaced by ``fresh``."""
+    if len(fresh[names[0]]) == 0 and (gone is None or len(gone) == 0):
+        return {name: getattr(snapshot, name) for name in names}
+    keep = ~np.isin(getattr(snapshot, names[0]), fresh[names[0]] if gone is None else gone)
+    return {name: np.concatenate((getattr(snapshot, name)[keep], fresh[name])) for name in names}
+
+
 def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
     """Bring a copy up to date; returns it and how many tickets were re-read."""
     if snapshot.generation != generation(session):
@@ -399,44 +400,25 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
     if clock_since is not None:
         stmt = select(SlaClock.ticket_id).where(clock_since)  # no DISTINCT: it would scan the table
         changed_clocks.update(int(t) for t in session.scalars(stmt))
-    # Tickets: replace by id.
-    merged: dict[str, Any] = {}
-    if len(fresh["id"]) == 0:
-        merged.update({name: getattr(snapshot, name) for name in _TICKET_ARRAYS})
-    else:
-        keep = ~np.isin(snapshot.id, fresh["id"])
-        for name in _TICKET_ARRAYS:
-            merged[name] = np.concatenate((getattr(snapshot, name)[keep], fresh[name]))
+    # Tickets: replace by id, kept sorted by id.
+    merged = _replaced(snapshot, fresh, _TICKET_ARRAYS)
+    if len(fresh["id"]):
         order = np.argsort(merged["id"], kind="stable")
-        for name in _TICKET_ARRAYS:
-            merged[name] = merged[name][order]
+        merged = {name: column[order] for name, column in merged.items()}
     # Clocks: every clock of a changed ticket is read again.
     if len(changed_clocks) > max(1000, snapshot.tickets // 5):
-        clocks = _clock_rows(session, None)  # most clocks moved (a recompute): read them all at once
-        for name in _CLOCK_ARRAYS:
-            merged[name] = clocks[name]
-    elif changed_clocks:
-        clocks = _clock_rows(session, changed_clocks)
-        keep_c = ~np.isin(snapshot.clock_ticket, np.fromiter(changed_clocks, dtype=np.int64))
-        for name in _CLOCK_ARRAYS:
-            merged[name] = np.concatenate((getattr(snapshot, name)[keep_c], clocks[name]))
+        merged.update(_clock_rows(session, None))  # most clocks moved (a recompute): read them all
     else:
-        for name in _CLOCK_ARRAYS:
-            merged[name] = getattr(snapshot, name)
-    # Ratings: answers since the mark replace by survey id.
+        gone = np.fromiter(changed_clocks, dtype=np.int64)
+        merged.update(_replaced(snapshot, _clock_rows(session, changed_clocks), _CLOCK_ARRAYS, gone))
+    # Ratings: answers since the mark replace by survey id. Time entries and presence changes are
+    # append-only; the last stretch of ids is read again.
     ratings = _rating_rows(session, _after(CsatSurvey.answered_at, snapshot.rating_mark, snapshot.read_at))
-    keep_r = ~np.isin(snapshot.rating_id, ratings["rating_id"])
-    for name in _RATING_ARRAYS:
-        merged[name] = np.concatenate((getattr(snapshot, name)[keep_r], ratings[name]))
-    # Time entries: append-only; the last stretch of ids is read again.
+    merged.update(_replaced(snapshot, ratings, _RATING_ARRAYS))
     entries = _time_rows(session, max(0, snapshot.time_mark - TIME_ENTRY_MARGIN))
-    keep_t = ~np.isin(snapshot.time_id, entries["time_id"])
-    for name in _TIME_ARRAYS:
-        merged[name] = np.concatenate((getattr(snapshot, name)[keep_t], entries[name]))
+    merged.update(_replaced(snapshot, entries, _TIME_ARRAYS))
     changes = _presence_rows(session, max(0, snapshot.presence_mark - TIME_ENTRY_MARGIN))
-    keep_p = ~np.isin(snapshot.presence_id, changes["presence_id"])
-    for name in _PRESENCE_ARRAYS:
-        merged[name] = np.concatenate((getattr(snapshot, name)[keep_p], changes[name]))
+    merged.update(_replaced(snapshot, changes, _PRESENCE_ARRAYS))
     result = Snapshot(**merged, labels=snapshot.labels, generation=snapshot.generation)
     if result.tickets != session.scalar(select(func.count()).select_from(Ticket)):
         # Rows went away (a restore, a truncation): deltas cannot say which; read everything.

@@ -138,7 +138,7 @@ def _group_history(session: Session, ticket_id: int) -> list[int | None]:
 
 def _check_tennis(actor: Principal, handoffs: int, settings: Settings) -> None:
     limit = settings.handoffs_before_approval
-    lead = actor.is_system or actor.is_admin or actor.role == Role.lead
+    lead = actor.is_manager
     if limit and handoffs >= limit and not lead:
         raise Forbidden(
             f"This ticket has been handed off {handoffs} times; another handoff needs a lead or an admin.",

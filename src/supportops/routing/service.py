@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from supportops.auth import service as accounts
-from supportops.auth.enums import STAFF_ROLES, Role
+from supportops.auth.enums import STAFF_ROLES
 from supportops.auth.models import User
 from supportops.auth.principal import Principal
 from supportops.kit.errors import Forbidden, InvalidInput, NotFound
@@ -118,9 +118,9 @@ def update_agent(
     agent(session, actor=actor, user_id=user_id, now=now)  # exists and is staff
     fields = data.model_fields_set
     managing = fields - {"presence"}
-    if user_id != actor.user_id and not (actor.is_admin or actor.role == Role.lead):
+    if user_id != actor.user_id and not actor.is_manager:
         raise Forbidden("Only leads and admins change another agent's profile.")
-    if managing and not (actor.is_admin or actor.role == Role.lead):
+    if managing and not actor.is_manager:
         raise Forbidden(
             f"Only leads and admins set {', '.join(sorted(managing))}.", field=sorted(managing)[0]
         )

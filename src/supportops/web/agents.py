@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from supportops.auth import service as accounts
-from supportops.auth.enums import AutoAssign, Role
+from supportops.auth.enums import AutoAssign
 from supportops.auth.schemas import GroupUpdate, UserUpdate
 from supportops.kit.errors import SupportOpsError
 from supportops.routing import escalation
@@ -42,7 +42,7 @@ def _manager(request: Request, state: State) -> WebIdentity | Response:
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
-    if not (identity.principal.is_admin or identity.principal.role == Role.lead):
+    if not identity.principal.is_manager:
         message = "Only leads and admins manage the team."
         return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
     return identity

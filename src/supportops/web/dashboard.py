@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from supportops.auth.enums import Role
 from supportops.kit.errors import SupportOpsError
 from supportops.metrics.periods import Period
 from supportops.metrics.report import build_report, default_calendar
@@ -28,7 +27,7 @@ def _lead(request: Request, state: State) -> WebIdentity | Response:
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
-    if not (identity.principal.is_admin or identity.principal.role == Role.lead):
+    if not identity.principal.is_manager:
         message = "Only leads and admins read the ops dashboard."
         return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
     return identity
