@@ -22,10 +22,11 @@ from sqlalchemy.engine import make_url
 
 from supportops import registry
 from supportops.app import create_app
-from supportops.config import Settings
+from supportops.config import Settings, get_settings
 from supportops.db.migrate import upgrade
 from supportops.db.session import Database
 from supportops.kit.clock import FrozenClock
+from supportops.knowledge import live
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -110,6 +111,7 @@ def _truncate_all(db: Database) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    live.forget()  # the suggestion index caches per database URL, and PostgreSQL tests share one
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -140,3 +142,12 @@ def client(db: Database, clock: FrozenClock, settings: Settings) -> Iterator[Tes
     app = create_app(settings, clock=clock, db=db, run_worker=False)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The test database as the one the command line opens (``SUPPORTOPS_DATABASE_URL``)."""
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    yield db
+    get_settings.cache_clear()

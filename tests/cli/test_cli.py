@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,6 @@ from supportops.db.session import Database
 from supportops.kit.clock import SystemClock
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield db
-    get_settings.cache_clear()
 
 
 def test_users_and_tokens_are_created_from_the_command_line(cli_db: Database) -> None:

@@ -4,26 +4,16 @@ code (0 all loaded, 1 some line rejected, 2 the command could not run)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from supportops.cli.main import app
-from supportops.config import get_settings
 from supportops.db.session import Database
 from tests.imports.support import counts, created, message, rating, write
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield db
-    get_settings.cache_clear()
 
 
 def _summary(output: str) -> str:

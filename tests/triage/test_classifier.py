@@ -9,9 +9,9 @@ import pytest
 
 from supportops.kit.clock import FrozenClock
 from supportops.kit.errors import InvalidInput
+from supportops.kit.text import normalise
 from supportops.triage import InvalidTriageData, evaluate, train
 from supportops.triage.classifier import ALTERNATIVES
-from supportops.triage.features import normalise
 from tests.triage.synthetic import tickets
 
 

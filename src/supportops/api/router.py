@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from supportops.auth.routes import router as accounts
+from supportops.knowledge.routes import router as knowledge
+from supportops.knowledge.routes import ticket_router as ticket_knowledge
 from supportops.metrics.routes import router as metrics
 from supportops.notifications.routes import router as notifications
 from supportops.routing.routes import handoffs, reports_router
@@ -26,4 +28,6 @@ api_router.include_router(reports_router)
 api_router.include_router(triage)
 api_router.include_router(metrics)
 api_router.include_router(ticket_surveys)
+api_router.include_router(knowledge)
+api_router.include_router(ticket_knowledge)
 api_router.include_router(surveys)  # answered through a signed link, without a login

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from supportops.auth import service
 from supportops.auth.passwords import digest
-from supportops.auth.principal import Principal
+from supportops.auth.principal import VISITOR, Principal
 from supportops.config import Settings
 from supportops.db.batching import WriteBatcher
 from supportops.db.session import Database
@@ -152,5 +152,15 @@ async def current_ctx(request: Request, state: Annotated[AppState, Depends(app_s
     return Ctx(principal=principal, state=state, csrf_token=csrf)
 
 
+async def visitor_ctx(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Ctx:
+    """Who is calling, where a signed-out portal visitor may call too: with no credentials at all the
+    caller is :data:`VISITOR`; credentials that are sent must be valid."""
+    if request.headers.get("authorization") is None and not request.cookies.get(SESSION_COOKIE):
+        return Ctx(principal=VISITOR, state=state)
+    principal, csrf = authenticate(request, state)
+    return Ctx(principal=principal, state=state, csrf_token=csrf)
+
+
 CurrentCtx = Annotated[Ctx, Depends(current_ctx)]
+VisitorCtx = Annotated[Ctx, Depends(visitor_ctx)]
 State = Annotated[AppState, Depends(app_state)]

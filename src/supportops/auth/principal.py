@@ -50,3 +50,6 @@ class Principal:
 
 
 SYSTEM = Principal(user_id=None, role=Role.admin, name="supportops", scopes=frozenset(Scope), is_system=True)
+
+VISITOR = Principal(user_id=None, role=Role.customer, name="visitor")
+"""A signed-out portal visitor: reads public articles and asks for suggestions, nothing else."""

@@ -19,6 +19,7 @@ from supportops.cli.capacity import capacity
 from supportops.cli.common import fail as _fail
 from supportops.cli.common import require_migrated as _require_migrated
 from supportops.cli.imports import import_app
+from supportops.cli.kb import kb_app
 from supportops.cli.report import report
 from supportops.cli.simulate import simulate
 from supportops.cli.sla import sla_app
@@ -39,6 +40,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(demo_app, name="demo")
 app.add_typer(sla_app, name="sla")
+app.add_typer(kb_app, name="kb")
 app.add_typer(triage_app, name="triage")
 app.add_typer(import_app, name="import")
 app.command("simulate")(simulate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -28,3 +29,13 @@ Tag = Annotated[
     ),
 ]
 DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+_DIGITS = re.compile(r"\d+")
+_QUOTES = re.compile(r"['\u2018\u2019`]")
+
+
+def normalise(text: str) -> str:
+    """For matching words: lower case, every run of digits as one ``0``, apostrophes dropped (``don't``
+    and ``dont`` match)."""
+    return _QUOTES.sub("", _DIGITS.sub("0", text.lower()))

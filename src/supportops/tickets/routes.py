@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -12,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from supportops.auth.deps import CurrentCtx
 from supportops.kit.clock import utc
-from supportops.kit.errors import InvalidInput
+from supportops.kit.etag import parse_if_match
 from supportops.kit.pagination import MAX_LIMIT
 from supportops.tickets import service
 from supportops.tickets.enums import Status
@@ -39,20 +38,6 @@ router = APIRouter(prefix="/tickets", tags=["tickets"])
 TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 OptionalId = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version an If-Match header names; None for no header or ``*``."""
-    if value is None or value.strip() == "*":
-        return None
-    match = _ETAG.match(value)
-    if match is None:
-        raise InvalidInput(
-            'If-Match must be the ETag of the ticket as returned by GET, for example "3".',
-            field="If-Match",
-        )
-    return int(match.group(1))
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]

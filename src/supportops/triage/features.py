@@ -8,7 +8,6 @@ model file holds no code and reads back with any library version.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +17,9 @@ import scipy.sparse
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-_DIGITS = re.compile(r"\d+")
-_QUOTES = re.compile(r"['\u2018\u2019`]")
+from supportops.kit.text import normalise
+
 _WORD = r"(?u)\b\w+\b"
-
-
-def normalise(text: str) -> str:
-    """Lower case, every run of digits as one ``0``, apostrophes dropped (``don't`` and ``dont`` match)."""
-    return _QUOTES.sub("", _DIGITS.sub("0", text.lower()))
 
 
 def _word_vectorizer(vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, Select, String, Table, and_, false, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Select, String, Table, and_, func, literal_column, select
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from supportops.auth.models import Group, User
+from supportops.knowledge.models import ArticleLink
 from supportops.metrics.findings.text import reply_key
 from supportops.metrics.periods import Period
 from supportops.sla.models import SlaClock, SlaEvent
@@ -66,9 +67,8 @@ def _instant_postgresql(element: instant, compiler: Any, **kw: Any) -> str:
 
 
 def has_linked_article() -> ColumnElement[bool]:
-    """Whether a ticket links a knowledge-base article. There is no article table yet, so no ticket
-    does; when there is one, this becomes an EXISTS on the link table and nothing else changes."""
-    return false()
+    """Whether a ticket links a knowledge-base article (linked, answered with, or drafted from)."""
+    return select(ArticleLink.id).where(ArticleLink.ticket_id == Ticket.id).exists()
 
 
 def json_text(column: Any, dialect: str) -> ColumnElement[str]:
