@@ -20,6 +20,7 @@ from supportops.surveys import jobs as survey_jobs
 from supportops.web.admin import router as web_admin
 from supportops.web.agents import router as web_agents
 from supportops.web.dashboard import router as web_dashboard
+from supportops.web.kb import router as web_kb
 from supportops.web.pages import mount as mount_web
 from supportops.web.surveys import router as web_surveys
 from supportops.web.timer import router as web_timer
@@ -74,5 +75,6 @@ def create_app(
     app.include_router(web_surveys)
     app.include_router(web_timer)
     app.include_router(web_dashboard)
+    app.include_router(web_kb)
     mount_web(app)
     return app

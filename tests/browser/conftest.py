@@ -43,10 +43,19 @@ def chromium() -> Path:
 
 
 @pytest.fixture(scope="module")
-def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """The demo database the live server serves; tests may add rows through it."""
     path = tmp_path_factory.mktemp("browser") / "demo.db"
     shutil.copy(sqlite_template, path)
     db = Database.from_url(f"sqlite:///{path}", pool_size=5)
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(live_db: Database) -> Iterator[str]:
+    db = live_db
+    path = db.engine.url.database
     generator.load(db, tickets=300, seed=5, now=NOW)
     settings = Settings(database_url=f"sqlite:///{path}", run_worker_in_serve=False, metrics_cache_dir=None)
     app = create_app(settings, clock=FrozenClock(NOW), db=db, run_worker=False)
@@ -62,7 +71,6 @@ def live_server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -547,7 +547,9 @@ def _prepared(session: Session, text: str, settings: KbSettingsRead) -> Prepared
     return prepare(text, vocabulary=known, synonyms=settings.synonyms)
 
 
-def suggest(session: Session, *, actor: Principal, data: SuggestRequest, now: datetime) -> SuggestResponse:
+def suggest(
+    session: Session, *, actor: Principal, data: SuggestRequest, now: datetime, log: bool = True
+) -> SuggestResponse:
     """Up to three published articles for what a customer is typing, and whether none fits. Customers
     and visitors get public articles only."""
     settings = settings_of(session)
@@ -570,15 +572,19 @@ def suggest(session: Session, *, actor: Principal, data: SuggestRequest, now: da
         for m in matches
         if m.article_id in titles
     ]
-    search_id = _log_search(
-        session,
-        actor=actor,
-        source=SearchSource.suggest,
-        query=text,
-        results=[s.article_id for s in suggestions],
-        top=top,
-        no_match=no_match,
-        now=now,
+    search_id = (
+        None
+        if not log
+        else _log_search(
+            session,
+            actor=actor,
+            source=SearchSource.suggest,
+            query=text,
+            results=[s.article_id for s in suggestions],
+            top=top,
+            no_match=no_match,
+            now=now,
+        )
     )
     return SuggestResponse(
         suggestions=suggestions, no_match=no_match, search_id=search_id, threshold=settings.no_match_threshold
@@ -694,6 +700,17 @@ def record_outcome(
     return OutcomeRead(
         search_id=row.id, outcome=SearchOutcome(row.outcome or data.outcome), recorded=recorded
     )
+
+
+def ticket_after_search(
+    session: Session, *, actor: Principal, search_id: int, ticket_id: int, now: datetime
+) -> None:
+    """The portal form was submitted after its suggestions: the search's outcome is a ticket. A search
+    that is not the customer's, or already has an outcome, is left as it is."""
+    row = repository.search(session, search_id)
+    if row is None or row.user_id != actor.user_id:
+        return
+    repository.record_outcome(session, row, outcome=SearchOutcome.ticket, at=now, ticket_id=ticket_id)
 
 
 def vote(session: Session, *, actor: Principal, article_id: int, helpful: bool, now: datetime) -> VoteRead:

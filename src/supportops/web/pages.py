@@ -22,6 +22,8 @@ from supportops.auth import service as accounts
 from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
 from supportops.auth.principal import Principal
 from supportops.kit.errors import SupportOpsError, Unauthenticated
+from supportops.knowledge import service as kb
+from supportops.knowledge.schemas import SuggestRequest
 from supportops.routing.models import AgentProfile
 from supportops.sla import admin as sla
 from supportops.tickets import service as tickets
@@ -291,6 +293,17 @@ def render_ticket(
                 context["agents"] = accounts.users_by_id(session, {m for ms in members.values() for m in ms})
                 context["priorities"] = PRIORITIES[state.settings.priority_scheme]
                 context["clocks"] = sla.clocks_of(session, ticket_id, now=state.clock.now())
+                ticket = context["ticket"]
+                context["kb"] = kb.suggest(
+                    session,
+                    actor=identity.principal,
+                    data=SuggestRequest(subject=ticket.subject, description=ticket.description[:2000]),
+                    now=state.clock.now(),
+                    log=False,
+                )
+                context["kb_links"] = kb.ticket_articles(
+                    session, actor=identity.principal, ticket_id=ticket_id
+                )
     except SupportOpsError as exc:
         title = "Not found" if exc.status == 404 else "Error"
         return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
@@ -489,11 +502,30 @@ def portal_create(
     subject: Annotated[str, Form(max_length=1000)] = "",
     description: Annotated[str, Form(max_length=100_000)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
+    action: Annotated[str, Form(max_length=10)] = "",
+    kb_search_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
     form = {"subject": subject, "description": description}
+    if action == "suggest":  # the form without JavaScript: show the suggestions, keep what was typed
+        with write_session(state) as session:
+            suggested = kb.suggest(
+                session,
+                actor=identity.principal,
+                data=SuggestRequest(subject=subject, description=description),
+                now=state.clock.now(),
+            )
+        return render(
+            request,
+            "portal_new.html",
+            title="New ticket",
+            identity=identity,
+            errors={},
+            form=form,
+            suggested=suggested,
+        )
     try:
         check_csrf(identity, csrf_token)
         data = TicketCreate.model_validate({"subject": subject, "description": description, "channel": "web"})
@@ -502,6 +534,14 @@ def portal_create(
                 session, actor=identity.principal, data=data, now=state.clock.now(), settings=state.settings
             )
             ticket_id = ticket.id
+            if kb_search_id.isdigit():
+                kb.ticket_after_search(
+                    session,
+                    actor=identity.principal,
+                    search_id=int(kb_search_id),
+                    ticket_id=ticket_id,
+                    now=state.clock.now(),
+                )
     except ValidationError as exc:
         return render(
             request,
