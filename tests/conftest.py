@@ -27,6 +27,7 @@ from supportops.db.migrate import upgrade
 from supportops.db.session import Database
 from supportops.kit.clock import FrozenClock
 from supportops.knowledge import live
+from supportops.metrics import snapshot
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -111,7 +112,10 @@ def _truncate_all(db: Database) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    live.forget()  # the suggestion index caches per database URL, and PostgreSQL tests share one
+    # The suggestion index and the metrics snapshot are held per database URL, and the PostgreSQL
+    # tests share one URL (truncated between tests).
+    live.forget()
+    snapshot.forget_all()
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)

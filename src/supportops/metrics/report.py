@@ -20,7 +20,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from supportops.auth.models import Group, Organization, User
-from supportops.knowledge.models import SelfServiceEvent
+from supportops.knowledge.models import Article, ArticleVersion, ArticleVote, KbSearch, SelfServiceEvent
+from supportops.knowledge.service import FRESH_DAYS
 from supportops.metrics.business import BusinessMinutes
 from supportops.metrics.capacity import capacity_plan
 from supportops.metrics.costs import cost_inputs
@@ -166,6 +167,57 @@ class ReportBuilder:
         )
         counts = dict(self.session.execute(stmt).all())
         return {"resolved": int(counts.get("resolved", 0)), "indirect": int(counts.get("indirect", 0))}
+
+    def _knowledge(self) -> dict[str, dict[str, Any]]:
+        """Article effectiveness (votes cast in the period), search success (searches made in the
+        period) and content freshness (articles published at ``to``, reviewed in the 90 days before)."""
+        until = min(self.end, self.as_of)
+        votes = self.session.execute(
+            select(func.count(), func.count().filter(ArticleVote.helpful.is_(True))).where(
+                ArticleVote.at >= self.start, ArticleVote.at < until
+            )
+        ).one()
+        found = KbSearch.clicked_article_id.is_not(None) | KbSearch.outcome.in_(["self_service", "indirect"])
+        searches = self.session.execute(
+            select(
+                func.count(),
+                func.count().filter(found & (KbSearch.outcome.is_(None) | (KbSearch.outcome != "ticket"))),
+            ).where(KbSearch.at >= self.start, KbSearch.at < until)
+        ).one()
+        last_version = (
+            select(ArticleVersion.article_id, func.max(ArticleVersion.created_at).label("at"))
+            .where(ArticleVersion.created_at < self.end)
+            .group_by(ArticleVersion.article_id)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(Article.reviewed_at, last_version.c.at)
+            .outerjoin(last_version, last_version.c.article_id == Article.id)
+            .where(Article.status == "published", Article.published_at < self.end)
+        ).all()
+        fresh_after = self.end.timestamp() - FRESH_DAYS * _DAY
+        fresh = 0
+        for reviewed_at, version_at in rows:
+            known = [t for t in (reviewed_at, version_at) if t is not None and t < self.end]
+            fresh += bool(known) and max(known).timestamp() >= fresh_after
+        return {
+            "article_effectiveness": {
+                "value": _round(ratio(int(votes[1]), int(votes[0]))),
+                "count": int(votes[0]),
+                "helpful": int(votes[1]),
+            },
+            "search_success": {
+                "value": _round(ratio(int(searches[1]), int(searches[0]))),
+                "count": int(searches[0]),
+                "successful": int(searches[1]),
+            },
+            "content_freshness": {
+                "value": _round(ratio(fresh, len(rows))),
+                "count": len(rows),
+                "fresh": fresh,
+                "days": FRESH_DAYS,
+            },
+        }
 
     def _active_customers(self) -> int:
         stmt = select(func.count()).where(
@@ -353,6 +405,7 @@ class ReportBuilder:
                 "agent_hours": _round(paid_hours, 3),
                 "currency": costs.currency,
             },
+            **self._knowledge(),
             "self_service_roi": {
                 "value": _round(
                     None if cost_per_ticket is None else deflected * cost_per_ticket - investment, 2
@@ -409,6 +462,9 @@ class ReportBuilder:
             "agent_utilization": m["agent_utilization"]["value"],
             "cost_per_ticket": m["cost_per_ticket"]["value"],
             "sla_compliance": m["sla_compliance"]["resolution"]["value"],
+            "article_effectiveness": m["article_effectiveness"]["value"],
+            "search_success": m["search_success"]["value"],
+            "content_freshness": m["content_freshness"]["value"],
         }
         bands = targets(self.session)
         for metric, value in values.items():

@@ -529,3 +529,9 @@ def store_for(folder: Path | None) -> Store:
     if folder not in _STORES:
         _STORES[folder] = Store(folder)
     return _STORES[folder]
+
+
+def forget_all() -> None:
+    """Drop every process-held copy (the files stay): the next report reads the database again."""
+    for store in _STORES.values():
+        store.forget()

@@ -62,6 +62,9 @@ DEFAULT_TARGETS: dict[str, Target] = {
     "agent_utilization": Target("rate", green_min=0.70, green_max=0.80, red_below=0.60, red_above=0.90),
     "cost_per_ticket": Target("currency", green_min=5, green_max=25, red_above=40),
     "sla_compliance": Target("rate", green_min=0.95, red_below=0.85, measure="resolution"),
+    "article_effectiveness": Target("rate", green_min=0.80, red_below=0.60),
+    "search_success": Target("rate", green_min=0.70, red_below=0.50),
+    "content_freshness": Target("rate", green_min=0.90, red_below=0.70),
 }
 """Every metric with a target. AHT and backlog have none by default: they are read against
 capacity, not against a fixed band."""

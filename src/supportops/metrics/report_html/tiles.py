@@ -192,6 +192,29 @@ TILES: dict[str, tuple[Callable[[Figures], Headline], str]] = {
         ),
         "tickets",
     ),
+    "article_effectiveness": (
+        lambda f: Headline(
+            "Article effectiveness", fmt_rate(f.n("value")), lines=_of(f, "helpful", "votes helpful")
+        ),
+        "votes",
+    ),
+    "search_success": (
+        lambda f: Headline(
+            "Search success",
+            fmt_rate(f.n("value")),
+            lines=_of(f, "successful", "searches with an article opened and no ticket"),
+        ),
+        "searches",
+    ),
+    "content_freshness": (
+        lambda f: Headline(
+            "Content freshness",
+            fmt_rate(f.n("value")),
+            "published articles reviewed in the last 90 days",
+            _of(f, "fresh", "articles fresh"),
+        ),
+        "published articles",
+    ),
     "self_service_roi": (_roi, "deflected tickets"),
 }
 """Every metric of the report in reading order: how its tile reads, and what its count counts."""
