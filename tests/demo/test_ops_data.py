@@ -361,3 +361,34 @@ def test_self_service_deflects_a_quarter_to_a_third_in_the_tickets_rhythm(
     assert on_weekdays / weekdays > 2 * (len(events) - on_weekdays) / (len(days) - weekdays)
     by_hour = Counter(e.at.hour for e in events)
     assert sum(by_hour[h] for h in range(9, 17)) / 8 > 4 * sum(by_hour[h] for h in range(0, 6)) / 6
+
+
+# --- knowledge base -------------------------------------------------------------------------------
+
+
+def test_every_self_service_resolution_comes_from_a_search_that_opened_its_article(
+    mid_loaded: Loaded,
+) -> None:
+    from supportops.knowledge.models import Article, ArticleLink, KbSearch
+
+    db, summary = mid_loaded
+    articles = {a.id: a for a in _all(db, Article, Article.id)}
+    assert len(articles) >= 15 and all(a.status == "published" for a in articles.values())
+    searches = {s.id: s for s in _all(db, KbSearch, KbSearch.id)}
+    events = _all(db, SelfServiceEvent, SelfServiceEvent.id)
+    assert len(events) == summary.self_service_events
+    for event in events:
+        search = searches[event.search_id]  # type: ignore[index]
+        assert search.clicked_article_id == event.article_id and search.at == event.at
+        assert search.outcome == {"resolved": "self_service", "indirect": "indirect"}[event.outcome]
+        assert articles[event.article_id].visibility == "public"  # type: ignore[index]
+    failed = [s for s in searches.values() if not s.results]
+    assert failed and all(s.no_match and s.clicked_article_id is None for s in failed)
+    votes = sum(a.helpful + a.not_helpful for a in articles.values())
+    assert 0.6 < sum(a.helpful for a in articles.values()) / votes < 0.85
+    links = _all(db, ArticleLink, ArticleLink.id)
+    resolved = {t.id: t for t in _all(db, Ticket, Ticket.id) if t.status in ("resolved", "closed")}
+    assert links and all(
+        link.ticket_id in resolved and link.at == resolved[link.ticket_id].last_resolved_at for link in links
+    )
+    assert 0.05 < len({link.ticket_id for link in links}) / len(resolved) < 0.5

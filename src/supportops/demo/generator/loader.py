@@ -16,6 +16,7 @@ from sqlalchemy import select
 from supportops.auth.passwords import hash_password
 from supportops.config import get_settings
 from supportops.db.session import Database
+from supportops.demo import knowledge
 from supportops.demo.generator.customers import _NpsWaves, _self_service
 from supportops.demo.generator.people import _build_world
 from supportops.demo.generator.roster import _build_roster
@@ -173,9 +174,17 @@ def load(
             _insert(session, "presence_log", chunk)
         for chunk in _chunks(iter(surveys)):
             _insert(session, "nps_surveys", chunk)
+        kb_rng = random.Random(f"supportops-demo:{seed}:knowledge")
+        articles = knowledge.seed_articles(
+            session, kb_rng, written=datetime.fromtimestamp(start, UTC), now=now_dt
+        )
         for chunk in _chunks(_self_service(seed, world, ids, tickets=tickets, start=start, now=now_s)):
+            searches, votes = knowledge.with_searches(kb_rng, articles, chunk, ids.take)
+            _insert(session, "kb_searches", searches)
             _insert(session, "self_service_events", chunk)
+            _insert(session, "kb_votes", votes)
             self_service += len(chunk)
+        knowledge.link_tickets(session, articles)
         if db.dialect == "postgresql":
             _fix_sequences(session)
     # The generator writes rows directly, so the SLA clocks are computed from the finished history.

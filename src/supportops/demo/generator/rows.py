@@ -101,6 +101,8 @@ class _Ids:
         "nps_surveys",
         "presence_log",
         "self_service_events",
+        "kb_searches",
+        "kb_votes",
     )
 
     def __init__(self, session: Session) -> None:
