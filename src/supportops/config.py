@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     """Survey links (CSAT and NPS) stop working this many days after the survey was sent."""
     nps_interval_days: int = Field(default=90, ge=1, le=730)
     """A customer with a ticket in the last N days gets an NPS survey, at most once every N days."""
+    semantic_search: bool = True
+    """Blend word-embedding similarity into knowledge-base suggestions when the optional ``semantic``
+    extra is installed (its model ships inside the package; nothing is downloaded)."""
 
 
 @lru_cache

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from supportops.knowledge import repository
+from supportops.knowledge import repository, semantic
 from supportops.knowledge.enums import ArticleStatus, Visibility
 from supportops.knowledge.index import ArticleIndex, IndexedArticle, indexed
 from supportops.knowledge.markup import sentences
@@ -69,7 +69,7 @@ def _build(session: Session) -> _Entry:
         (r.id, r.title, r.body_text, r.visibility)
         for r in repository.searchable_articles(session, changed_since=None)
     ]
-    index = ArticleIndex.build(_articles(session, rows))
+    index = ArticleIndex.build(_articles(session, rows), embedder=semantic.embedder())
     return _Entry(index, _words(index), generation, watermark, count, time.monotonic())
 
 

@@ -222,6 +222,8 @@ class FromTicket(BaseModel):
 
 class KbSettingsRead(BaseModel):
     no_match_threshold: float
+    threshold_source: str = Field(description="'setting' (stored by a lead) or 'calibrated default'.")
+    semantic: str | None = Field(description="The embedding model blended into suggestions, if any.")
     synonyms: list[list[str]]
 
 

@@ -58,6 +58,8 @@ FRESH_DAYS = 90
 NO_MATCH_THRESHOLD = 0.30
 """Below this best score a suggestion request answers ``no_match``; calibrated by
 ``bench/kb_deflection.py`` on held-out and out-of-scope queries (docs/benchmarks.md)."""
+NO_MATCH_THRESHOLD_SEMANTIC = 0.30
+"""The same, for scores blended with embeddings (``knowledge.semantic``)."""
 SUGGESTIONS = 3
 DEFAULT_SYNONYMS: list[list[str]] = [
     ["login", "log in", "sign in", "signin", "logon"],
@@ -496,10 +498,16 @@ def draft_from_ticket(session: Session, *, actor: Principal, ticket_id: int, now
 
 
 def settings_of(session: Session) -> KbSettingsRead:
+    """The settings in force: a stored no-match threshold, or the calibrated default of the
+    suggestion mode this process runs (lexical, or blended with embeddings)."""
     suggest = repository.setting(session, "suggest") or {}
     synonyms = repository.setting(session, "synonyms")
+    index, _known = live.current(session)
+    default = NO_MATCH_THRESHOLD if index.semantic is None else NO_MATCH_THRESHOLD_SEMANTIC
     return KbSettingsRead(
-        no_match_threshold=float(suggest.get("no_match_threshold", NO_MATCH_THRESHOLD)),
+        no_match_threshold=float(suggest.get("no_match_threshold", default)),
+        threshold_source="setting" if "no_match_threshold" in suggest else "calibrated default",
+        semantic=index.semantic,
         synonyms=DEFAULT_SYNONYMS if synonyms is None else list(synonyms.get("groups", [])),
     )
 
