@@ -110,6 +110,18 @@ WRITES = [
     ("post", "/api/v1/tickets/{id}/escalations"),
     ("post", "/api/v1/tickets/{id}/deescalations"),
     ("post", "/api/v1/notifications/1/read"),
+    ("post", "/api/v1/kb/articles"),
+    ("patch", "/api/v1/kb/articles/1"),
+    ("post", "/api/v1/kb/articles/1/vote"),
+    ("post", "/api/v1/kb/articles/1/links"),
+    ("post", "/api/v1/kb/articles/1/reply"),
+    ("post", "/api/v1/kb/articles/from-ticket"),
+    ("post", "/api/v1/kb/suggest"),
+    ("post", "/api/v1/kb/searches/1/click"),
+    ("post", "/api/v1/kb/searches/1/outcome"),
+    ("post", "/api/v1/kb/categories"),
+    ("patch", "/api/v1/kb/categories/1"),
+    ("put", "/api/v1/kb/settings"),
 ]
 LIST_PARAMS = [
     "status",
@@ -136,6 +148,12 @@ LIST_PARAMS = [
     "service_level",
     "within_minutes",
     "shrinkage",
+    "from",
+    "to",
+    "days",
+    "stale",
+    "owner_id",
+    "category_id",
 ]
 
 
@@ -153,6 +171,14 @@ def fuzz_env(
         ticket = client.post(
             "/api/v1/tickets", json={"subject": "seed"}, headers=team.customer.headers
         ).json()
+        # article 1, category 1 and search 1 for the knowledge-base endpoints
+        client.post("/api/v1/kb/categories", json={"name": "Seed"}, headers=team.admin.headers)
+        client.post(
+            "/api/v1/kb/articles",
+            json={"title": "Seed article", "body": "Seed body.", "status": "published"},
+            headers=team.agent.headers,
+        )
+        client.post("/api/v1/kb/suggest", json={"subject": "seed article"}, headers=team.customer.headers)
         yield client, team, ticket["id"]
     db.engine.dispose()
 
@@ -204,6 +230,11 @@ def test_arbitrary_bodies_never_cause_a_server_error(
             "/api/v1/agents",
             "/api/v1/notifications",
             "/api/v1/triage/models",
+            "/api/v1/kb/articles",
+            "/api/v1/kb/search",
+            "/api/v1/kb/analytics",
+            "/api/v1/kb/gaps",
+            "/api/v1/kb/categories",
         ]
     ),
 )
