@@ -18,10 +18,12 @@ from supportops.jobs.worker import Worker
 from supportops.kit.clock import Clock, SystemClock
 from supportops.surveys import jobs as survey_jobs
 from supportops.web.admin import router as web_admin
+from supportops.web.admin_pages import router as web_admin_pages
 from supportops.web.agents import router as web_agents
 from supportops.web.dashboard import router as web_dashboard
 from supportops.web.kb import router as web_kb
 from supportops.web.pages import mount as mount_web
+from supportops.web.queue import router as web_queue
 from supportops.web.surveys import router as web_surveys
 from supportops.web.timer import router as web_timer
 
@@ -71,10 +73,12 @@ def create_app(
     errors.install(app)
     app.include_router(api_router)
     app.include_router(web_admin)
+    app.include_router(web_admin_pages)
     app.include_router(web_agents)
     app.include_router(web_surveys)
     app.include_router(web_timer)
     app.include_router(web_dashboard)
     app.include_router(web_kb)
+    app.include_router(web_queue)
     mount_web(app)
     return app

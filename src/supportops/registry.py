@@ -21,6 +21,7 @@ from supportops.surveys import jobs as survey_jobs
 from supportops.surveys import models as survey_models
 from supportops.tickets import models as ticket_models
 from supportops.tickets import service as ticket_service
+from supportops.tickets import views as ticket_views
 from supportops.triage import handlers as triage_handlers
 from supportops.triage import models as triage_models
 
@@ -29,6 +30,7 @@ LOADED = (
     job_models,
     ticket_models,
     ticket_service,
+    ticket_views,
     sla_models,
     sla_handlers,
     sla_admin,

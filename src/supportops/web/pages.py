@@ -17,18 +17,21 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from supportops.auth import service as accounts
 from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
 from supportops.auth.principal import Principal
 from supportops.kit.errors import SupportOpsError, Unauthenticated
+from supportops.kit.pagination import encode_cursor
 from supportops.knowledge import service as kb
 from supportops.knowledge.schemas import SuggestRequest
-from supportops.routing.models import AgentProfile
 from supportops.sla import admin as sla
 from supportops.tickets import service as tickets
+from supportops.tickets import views as ticket_views
 from supportops.tickets.enums import PRIORITIES, Channel, Status
-from supportops.tickets.repository import SlaFilter, TicketFilter, TicketOrder
+from supportops.tickets.errors import StaleTicket
+from supportops.tickets.repository import TicketFilter
 from supportops.tickets.schemas import MessageCreate, TicketCreate, TicketUpdate
 
 HERE = Path(__file__).parent
@@ -38,25 +41,6 @@ router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "supportops_login_csrf"
 State = Annotated[AppState, Depends(app_state)]
 TicketId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
-
-QUEUES: dict[str, tuple[str, dict[str, Any]]] = {
-    "mine": ("Assigned to me", {}),
-    "unassigned": ("Unassigned", {"unassigned": True}),
-    "open": ("All open", {"status": [s.value for s in Status if s not in (Status.resolved, Status.closed)]}),
-    "at_risk": ("SLA at risk", {"sla": SlaFilter.at_risk, "order": TicketOrder.sla_due}),
-    "breached": ("SLA breached", {"sla": SlaFilter.breached, "order": TicketOrder.sla_due}),
-    "due": ("By next SLA due", {"order": TicketOrder.sla_due}),
-    "triage": (
-        "Needs triage",
-        {
-            "tag": "needs-triage",
-            "status": [s.value for s in Status if s not in (Status.resolved, Status.closed)],
-        },
-    ),
-    "pending": ("Waiting on customer", {"status": [Status.pending.value]}),
-    "resolved": ("Resolved", {"status": [Status.resolved.value]}),
-    "all": ("All tickets", {}),
-}
 
 
 class WebIdentity:
@@ -203,71 +187,17 @@ def logout(request: Request, state: State, csrf_token: Annotated[str, Form(max_l
 # --- agent workspace --------------------------------------------------------------------------
 
 
-@router.get("/agent", response_class=HTMLResponse)
-def agent_queue(
-    request: Request, state: State, queue: str = "mine", cursor: str | None = None, q: str | None = None
-) -> Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_staff:
-        return RedirectResponse("/portal", status_code=303)
-    label, spec = QUEUES.get(queue, QUEUES["mine"])
-    queue = queue if queue in QUEUES else "mine"
-    filters = TicketFilter(
-        status=spec.get("status", ()),
-        unassigned=spec.get("unassigned", False),
-        assignee_id=identity.principal.user_id if queue == "mine" else None,
-        q=(q or None) and q[:200],
-        sla=spec.get("sla"),
-        tag=spec.get("tag"),
-        order=spec.get("order", TicketOrder.newest),
-        now=state.clock.now(),
-    )
-    if queue == "mine":
-        filters = TicketFilter(
-            status=QUEUES["open"][1]["status"], assignee_id=identity.principal.user_id, q=filters.q
-        )
-    try:
-        with state.db.unit_of_work(write=False) as session:
-            page = tickets.list_tickets(
-                session, actor=identity.principal, filters=filters, cursor=cursor, limit=50
-            )
-            rows = list(page.items)
-            people = accounts.users_by_id(
-                session, {r.requester_id for r in rows} | {r.assignee_id for r in rows if r.assignee_id}
-            )
-            profile = (
-                session.get(AgentProfile, identity.principal.user_id) if identity.principal.user_id else None
-            )
-            presence = profile.presence if profile else "offline"
-    except SupportOpsError as exc:
-        return render(request, "error.html", exc.status, title="Error", message=exc.detail, identity=identity)
-    return render(
-        request,
-        "agent_queue.html",
-        title=label,
-        identity=identity,
-        queues=QUEUES,
-        queue=queue,
-        rows=rows,
-        people=people,
-        next_cursor=page.next_cursor,
-        q=q or "",
-        now=state.clock.now(),
-        presence=presence,
-    )
-
-
 def _ticket_context(session: Session, identity: WebIdentity, ticket_id: int) -> dict[str, Any]:
     ticket = tickets.get_ticket(session, actor=identity.principal, ticket_id=ticket_id)
-    entries, _ = tickets.timeline(session, actor=identity.principal, ticket=ticket, cursor=None, limit=200)
+    entries, more = tickets.timeline(session, actor=identity.principal, ticket=ticket, cursor=None, limit=200)
     user_ids = {ticket.requester_id} | {e.actor_id for e, _ in entries if e.actor_id}
     if ticket.assignee_id:
         user_ids.add(ticket.assignee_id)
     return {
         "ticket": tickets.to_read(ticket, staff=identity.principal.is_staff),
         "entries": entries,
+        # The newest event the page shows, so that a stale save can say what changed after it.
+        "last_event_id": entries[-1][0].id if entries and more is None else None,
         "people": accounts.users_by_id(session, list(user_ids)),
     }
 
@@ -304,6 +234,9 @@ def render_ticket(
                 context["kb_links"] = kb.ticket_articles(
                     session, actor=identity.principal, ticket_id=ticket_id
                 )
+                context["viewers"] = ticket_views.viewers(
+                    session, actor=identity.principal, ticket_id=ticket_id, now=state.clock.now()
+                )
     except SupportOpsError as exc:
         title = "Not found" if exc.status == 404 else "Error"
         return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
@@ -325,6 +258,13 @@ def agent_ticket(request: Request, state: State, ticket_id: TicketId) -> Respons
         return to_login(request)
     if not identity.principal.is_staff:
         return RedirectResponse(f"/portal/tickets/{ticket_id}", status_code=303)
+    try:  # other agents' pages warn that this agent has the ticket open
+        with write_session(state) as session:
+            ticket_views.touch_viewer(
+                session, actor=identity.principal, ticket_id=ticket_id, typing=False, now=state.clock.now()
+            )
+    except SupportOpsError:
+        pass  # a missing ticket: the page says so
     return render_ticket(request, state, identity, ticket_id, portal=False)
 
 
@@ -360,8 +300,11 @@ def agent_update(
     assignee_id: Annotated[str, Form()] = "",
     group_id: Annotated[str, Form()] = "",
     version: Annotated[int, Form()] = 0,
+    seen_event: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Save the properties form. The form carries the ticket version it was rendered with: a ticket
+    changed meanwhile is refused with what changed, never overwritten."""
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
@@ -398,9 +341,49 @@ def agent_update(
                     now=state.clock.now(),
                     settings=state.settings,
                 )
+    except (StaleTicket, StaleDataError) as exc:
+        seen = int(seen_event) if seen_event.isascii() and seen_event.isdigit() else None
+        what = _changes_since(state, identity, ticket_id, seen) or (
+            f"you opened version {version}" if version else "someone saved it meanwhile"
+        )
+        errors = {
+            "stale": f"This ticket changed since you opened it ({what}); reload to see the change.",
+            "stale_detail": exc.detail if isinstance(exc, StaleTicket) else "",
+        }
+        return render_ticket(
+            request, state, identity, ticket_id, portal=False, errors=errors, status_code=422
+        )
     except (SupportOpsError, ValidationError, ValueError, CsrfFailed) as exc:
         return flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(back, status_code=303)
+
+
+def _changes_since(state: AppState, identity: WebIdentity, ticket_id: int, after_event: int | None) -> str:
+    """Who changed what on the ticket after the event the page showed last: "Sam changed priority,
+    status; Alex added an internal note"."""
+    if after_event is None:
+        return ""
+    with state.db.unit_of_work(write=False) as session:
+        ticket = tickets.get_ticket(session, actor=identity.principal, ticket_id=ticket_id)
+        cursor = encode_cursor({"after": after_event})
+        entries, _ = tickets.timeline(
+            session, actor=identity.principal, ticket=ticket, cursor=cursor, limit=50
+        )
+        people = accounts.users_by_id(session, {e.actor_id for e, _ in entries if e.actor_id})
+    done: dict[str, list[str]] = {}
+    for event, message in entries:
+        if message is not None:
+            what = "replied" if message.public else "added an internal note"
+        elif event.kind == "change" and event.field:
+            what = "changed " + event.field.removesuffix("_id").replace("_", " ")
+        elif event.kind == "time":
+            what = "logged time"
+        else:
+            what = event.kind.replace("_", " ")
+        who = people[event.actor_id].name if event.actor_id in people else "supportops"
+        if what not in done.setdefault(who, []):
+            done[who].append(what)
+    return "; ".join(f"{who} {', '.join(things)}" for who, things in done.items())
 
 
 def flash_error(
