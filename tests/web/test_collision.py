@@ -152,3 +152,33 @@ def test_a_stale_save_is_refused_with_what_changed(
     again = client.post(f"/agent/tickets/{ticket_id}/update", data=form(reloaded, priority="P4"))
     assert again.status_code == 200 and "stale-error" not in again.text
     assert "<option selected>P4</option>" in again.text
+
+
+def test_time_logged_or_a_note_since_opening_does_not_block_a_save(
+    client: TestClient, second: TestClient, ticket_id: int
+) -> None:
+    sign_in(client, "alex@help.example.com")
+    sign_in(second, "sam@help.example.com")
+    page = client.get(f"/agent/tickets/{ticket_id}").text
+    version = re.search(r'name="version" value="(\d+)"', page)
+    seen = re.search(r'name="seen_event" value="(\d+)"', page)
+    assert version and seen
+    logged = client.post(
+        f"/api/v1/tickets/{ticket_id}/time",
+        json={"seconds": 300, "note": "call"},
+        headers={"X-CSRF-Token": csrf(page)},
+    )
+    assert logged.status_code == 201, logged.text
+    sam_page = second.get(f"/agent/tickets/{ticket_id}").text
+    second.post(
+        f"/agent/tickets/{ticket_id}/reply",
+        data={"body": "Looked at it too", "visibility": "internal", "csrf_token": csrf(sam_page)},
+    )
+    assert client.get(f"/agent/tickets/{ticket_id}/viewers").json()["version"] > int(version.group(1))
+    fields = {"status": "new", "priority": "P2", "group_id": "", "assignee_id": ""}
+    saved = client.post(
+        f"/agent/tickets/{ticket_id}/update",
+        data={"csrf_token": csrf(page), "version": version.group(1), "seen_event": seen.group(1), **fields},
+    )
+    assert saved.status_code == 200 and "stale-error" not in saved.text
+    assert "<option selected>P2</option>" in saved.text

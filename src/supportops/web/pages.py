@@ -323,13 +323,18 @@ def agent_update(
                 session, actor=identity.principal, ticket_id=ticket_id, for_update=True
             )
             shown = ticket.status  # what the form offered; assigning may move the ticket on by itself
+            expected = version or None
+            seen = int(seen_event) if seen_event.isascii() and seen_event.isdigit() else None
+            stale = expected is not None and expected != ticket.version and seen is not None
+            if stale and seen is not None and not _form_fields_changed(session, identity, ticket, seen):
+                expected = ticket.version  # only time logs or notes since: nothing to overwrite
             tickets.update_ticket(
                 session,
                 actor=identity.principal,
                 ticket=ticket,
                 data=data,
                 now=state.clock.now(),
-                expected_version=version or None,
+                expected_version=expected,
                 settings=state.settings,
             )
             if status and status != shown and status != ticket.status:
@@ -356,6 +361,21 @@ def agent_update(
     except (SupportOpsError, ValidationError, ValueError, CsrfFailed) as exc:
         return flash_error(request, state, identity, ticket_id, exc)
     return RedirectResponse(back, status_code=303)
+
+
+FORM_FIELDS = frozenset({"priority", "status", "assignee_id", "group_id"})
+
+
+def _form_fields_changed(session: Session, identity: WebIdentity, ticket: Any, after_event: int) -> bool:
+    """Whether anything the properties form edits changed after the event the page showed last. Time
+    logged, notes and replies bump the ticket's version too, but they are no reason to refuse a save."""
+    cursor = encode_cursor({"after": after_event})
+    entries, more = tickets.timeline(
+        session, actor=identity.principal, ticket=ticket, cursor=cursor, limit=200
+    )
+    if more:
+        return True
+    return any(event.kind == "change" and event.field in FORM_FIELDS for event, _ in entries)
 
 
 def _changes_since(state: AppState, identity: WebIdentity, ticket_id: int, after_event: int | None) -> str:
