@@ -71,9 +71,10 @@ def test_only_admins_open_users_groups_and_tokens(client: TestClient, people: di
         client.cookies.clear()
     sign_in(client, ADMIN)
     assert "Sneaky" not in client.get("/admin/groups").text
-    nav = client.get("/admin/users").text
-    for path in ADMIN_PAGES + MANAGER_PAGES:
-        assert f'href="{path}"' in nav
+    assert 'href="/admin"' in client.get("/admin/users").text
+    index = client.get("/admin").text
+    for path in ADMIN_PAGES + MANAGER_PAGES + ["/admin/sla", "/admin/agents"]:
+        assert f'href="{path}"' in index
 
 
 def test_leads_open_triage_and_categories_but_agents_and_customers_do_not(
@@ -81,7 +82,7 @@ def test_leads_open_triage_and_categories_but_agents_and_customers_do_not(
 ) -> None:
     for email in (AGENT, CUSTOMER):
         sign_in(client, email)
-        for path in MANAGER_PAGES:
+        for path in [*MANAGER_PAGES, "/admin"]:
             refused = client.get(path)
             assert refused.status_code == 403 and "Only leads and admins" in refused.text, (email, path)
         client.cookies.clear()
@@ -91,7 +92,9 @@ def test_leads_open_triage_and_categories_but_agents_and_customers_do_not(
     assert (
         'href="/admin/triage/rules/new"' not in nav.text and 'action="/admin/triage/models"' not in nav.text
     )
-    assert 'href="/admin/kb/categories"' in nav.text and 'href="/admin/users"' not in nav.text
+    index = client.get("/admin").text
+    assert all(f'href="{path}"' in index for path in [*MANAGER_PAGES, "/admin/agents"])
+    assert all(f'href="{path}"' not in index for path in [*ADMIN_PAGES, "/admin/sla"])
     assert client.get("/admin/kb/categories").status_code == 200
     assert client.get("/admin/triage/rules/new").status_code == 403
 

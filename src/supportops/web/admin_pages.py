@@ -80,6 +80,28 @@ def _guard(request: Request, state: State, *, admin: bool) -> WebIdentity | Resp
     return identity
 
 
+ADMIN_AREAS: tuple[tuple[str, str, str, bool], ...] = (
+    ("/admin/agents", "Team", "Agents' languages, capacity, shifts and skills; automatic assignment.", False),
+    ("/admin/triage", "Triage", "Rules run on every new ticket, and the trained classifiers.", False),
+    ("/admin/kb/categories", "Knowledge categories", "The shelves of the help center.", False),
+    ("/admin/sla", "SLA policies and calendars", "Targets per priority, business hours, holidays.", True),
+    ("/admin/users", "Users", "Accounts, roles, organizations and groups.", True),
+    ("/admin/groups", "Groups", "Groups and their support tier.", True),
+    ("/admin/tokens", "API tokens", "Tokens for scripts and integrations; revoke them here.", True),
+)
+"""(page, name, what it is for, admins only)"""
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, state: State) -> Response:
+    """Every administration page the caller may open."""
+    identity = _guard(request, state, admin=False)
+    if not isinstance(identity, WebIdentity):
+        return identity
+    areas = [a for a in ADMIN_AREAS if identity.principal.is_admin or not a[3]]
+    return render(request, "admin_home.html", title="Admin", identity=identity, areas=areas)
+
+
 def _errors(
     exc: Exception, fields: Collection[str], *, whole: Collection[str] = (), unwrap: str = ""
 ) -> dict[str, str]:
