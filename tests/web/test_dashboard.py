@@ -53,3 +53,22 @@ def test_the_dashboard_is_for_leads_and_names_bad_dates(client: TestClient, peop
     assert garbled.status_code == 422 and "YYYY-MM-DD" in garbled.text
     default = client.get("/dashboard")
     assert default.status_code == 200 and "<iframe" in default.text
+
+
+def test_the_capacity_planner_answers_the_seeds_example_and_names_bad_fields(
+    client: TestClient, people: dict[str, str]
+) -> None:
+    sign_in(client, people["lead"])
+    page = client.get("/dashboard")
+    assert page.status_code == 200
+    assert "<strong>28</strong> (27.8 before rounding up)" in page.text  # 500 x 20 min / (8 h x 60 x 0.75)
+    live = client.get(
+        "/dashboard", params={"volume": "100", "hours": "8", "handle_minutes": "6", "shrinkage": "0"}
+    )
+    agents = re.search(r"Agents on duty \(Erlang C\)</dt><dd><strong>(\d+)</strong>", live.text)
+    assert agents is not None and int(agents.group(1)) >= 2
+    bad = client.get("/dashboard", params={"volume": "many", "utilization": "1.5"})
+    assert bad.status_code == 422
+    assert 'id="plan-volume-error"' in bad.text and "Enter a number." in bad.text
+    worse = client.get("/dashboard", params={"utilization": "1.5"})
+    assert worse.status_code == 422 and 'aria-describedby="plan-utilization-error"' in worse.text
