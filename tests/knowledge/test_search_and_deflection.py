@@ -229,3 +229,32 @@ def test_analytics_counts_success_failures_and_deflecting_articles(
         ).status_code
         == 403
     )
+
+
+def test_an_article_committed_with_an_older_timestamp_still_reaches_the_index(
+    client: TestClient, team: Team, db: Database, clock: FrozenClock
+) -> None:
+    """Two writers can commit out of order: the later commit carrying the earlier ``updated_at``.
+    The index reads articles by their own stamps, not by one watermark, so neither is lost."""
+    from supportops.auth.principal import SYSTEM
+    from supportops.knowledge import service as kb
+    from supportops.knowledge.schemas import ArticleCreate
+
+    _kb(client, team)
+    early = clock.now()
+    clock.advance(timedelta(minutes=5))
+    late = create(client, team.agent, title="Close your account", body="Ask us to close the account.")
+    assert suggest(client, "close my account")["suggestions"][0]["article_id"] == late["id"]
+    with db.unit_of_work() as session:  # a slow writer that read its clock before the other one
+        slow = kb.create_article(
+            session,
+            actor=SYSTEM,
+            data=ArticleCreate(
+                title="Export your invoices",
+                body="Download invoices as PDF from Billing.",
+                status="published",
+            ),
+            now=early,
+        )
+    found = suggest(client, "download my invoices as pdf")
+    assert found["suggestions"][0]["article_id"] == slow.id

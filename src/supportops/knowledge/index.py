@@ -12,8 +12,8 @@ their closest passages, and the score of an article is
 closest in meaning join the candidates, and the score becomes 0.6 * that lexical score + 0.4 * the
 mean of the five passages closest in meaning. The index lives in memory: a search costs two sparse
 products (and two small dense ones) and no database round trip. It is immutable;
-:meth:`ArticleIndex.with_changes` returns a new one with some articles replaced, reusing the fitted
-vocabulary, so a publish is searchable at once without a refit.
+:class:`LayeredIndex` puts changed articles in a small overlay on the same vocabulary and hides
+their old rows, so a publish is searchable at once without a refit or a copy of the index.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ MAX_PASSAGES = 200
 crowd the index."""
 MAX_DOCUMENT_CHARS = 20_000
 REFIT_SHARE = 0.2
+OVERLAY_LIMIT = 200
+"""Changed articles kept in the overlay before everything is rebuilt (see :class:`LayeredIndex`)."""
 SEMANTIC_WEIGHT = 0.4
 """With embeddings on, the score is (1 - w) * the lexical score + w * the mean of the five closest
 passages by meaning."""
@@ -159,19 +161,18 @@ def _passages(article: IndexedArticle) -> list[str]:
 
 @dataclass(frozen=True)
 class _Vectors:
-    """Embeddings (float16, unit length) of each article as a whole and of its passages."""
+    """Embeddings (unit length) of each article as a whole (float32: every query multiplies them) and
+    of its passages (float16: only the candidates' rows are read, then widened)."""
 
     embedder: Embedder
-    documents: NDArray[np.float16]
+    documents: NDArray[np.float32]
     passages: NDArray[np.float16]
 
     @classmethod
     def of(cls, embedder: Embedder, articles: Sequence[IndexedArticle]) -> _Vectors:
         return cls(
             embedder=embedder,
-            documents=embedder.embed([_document(a)[:SEMANTIC_DOCUMENT_CHARS] for a in articles]).astype(
-                np.float16
-            ),
+            documents=embedder.embed([_document(a)[:SEMANTIC_DOCUMENT_CHARS] for a in articles]),
             passages=embedder.embed([p for a in articles for p in _passages(a)]).astype(np.float16),
         )
 
@@ -186,17 +187,13 @@ class ArticleIndex:
     passage_start: NDArray[np.int64]
     """Article row i owns passage rows ``passage_start[i]:passage_start[i + 1]``."""
     articles: tuple[IndexedArticle, ...]
-    fitted_size: int
-    changes_since_fit: int = 0
     vectors: _Vectors | None = None
     """Present when semantic similarity is on (``knowledge.semantic``)."""
 
     @classmethod
     def build(cls, articles: Sequence[IndexedArticle], *, embedder: Embedder | None = None) -> ArticleIndex:
         vocabulary = _Vocabulary.fit([_document(a) for a in articles])
-        return cls._assemble(
-            vocabulary, list(articles), fitted_size=len(articles), changes=0, embedder=embedder
-        )
+        return cls._assemble(vocabulary, list(articles), embedder=embedder)
 
     @classmethod
     def _assemble(
@@ -204,8 +201,6 @@ class ArticleIndex:
         vocabulary: _Vocabulary,
         articles: list[IndexedArticle],
         *,
-        fitted_size: int,
-        changes: int,
         embedder: Embedder | None,
     ) -> ArticleIndex:
         passage_lists = [_passages(a) for a in articles]
@@ -219,8 +214,6 @@ class ArticleIndex:
             passages=vocabulary.transform([p for ps in passage_lists for p in ps]),
             passage_start=starts,
             articles=tuple(articles),
-            fitted_size=fitted_size,
-            changes_since_fit=changes,
             vectors=None if embedder is None else _Vectors.of(embedder, articles),
         )
 
@@ -237,50 +230,10 @@ class ArticleIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def with_changes(self, changed: Sequence[IndexedArticle], removed: Iterable[int]) -> ArticleIndex:
-        """This index with ``changed`` articles added or replaced and ``removed`` ids dropped. Reuses
-        the fitted vocabulary unless many articles changed since the fit; then it refits."""
-        drop = {a.id for a in changed} | set(removed)
-        keep = ~np.isin(self.ids, np.fromiter(drop, dtype=np.int64, count=len(drop)))
-        changes = self.changes_since_fit + len(drop)
-        embedder = None if self.vectors is None else self.vectors.embedder
-        if changes > max(20, REFIT_SHARE * self.fitted_size):
-            kept = [self.articles[r] for r in np.flatnonzero(keep)]
-            return ArticleIndex.build([*kept, *changed], embedder=embedder)
-        rows = np.flatnonzero(keep)
-        passage_rows = np.concatenate(
-            [np.arange(self.passage_start[r], self.passage_start[r + 1]) for r in rows]
-            or [np.zeros(0, dtype=np.int64)]
-        )
-        added = ArticleIndex._assemble(
-            self.vocabulary, list(changed), fitted_size=0, changes=0, embedder=embedder
-        )
-        kept_counts = np.diff(self.passage_start)[rows]
-        counts = np.concatenate([kept_counts, np.diff(added.passage_start)])
-        starts = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        vectors = None
-        if self.vectors is not None and added.vectors is not None:
-            vectors = _Vectors(
-                embedder=self.vectors.embedder,
-                documents=np.concatenate([self.vectors.documents[rows], added.vectors.documents]),
-                passages=np.concatenate([self.vectors.passages[passage_rows], added.vectors.passages]),
-            )
-        return ArticleIndex(
-            vocabulary=self.vocabulary,
-            ids=np.concatenate([self.ids[rows], added.ids]),
-            public=np.concatenate([self.public[rows], added.public]),
-            documents=scipy.sparse.vstack([self.documents[rows], added.documents], format="csr"),
-            passages=scipy.sparse.vstack([self.passages[passage_rows], added.passages], format="csr"),
-            passage_start=starts,
-            articles=tuple(self.articles[r] for r in rows) + added.articles,
-            fitted_size=self.fitted_size,
-            changes_since_fit=changes,
-            vectors=vectors,
-        )
-
-    def search(self, query: str, *, public_only: bool, limit: int = 3) -> list[Match]:
-        """The best ``limit`` articles for ``query``, best first."""
+    def search(
+        self, query: str, *, public_only: bool, limit: int = 3, hidden: NDArray[np.bool_] | None = None
+    ) -> list[Match]:
+        """The best ``limit`` articles for ``query``, best first; ``hidden`` rows never come back."""
         if not len(self.ids) or not query.strip():
             return []
         terms, weights = self.vocabulary.queries.encode(query)
@@ -292,8 +245,8 @@ class ArticleIndex:
         meaning = None
         if self.vectors is not None:
             q = self.vectors.embedder.embed([query])[0]
-            meaning = (self.vectors.documents @ q.astype(np.float16)).astype(np.float32) if q.any() else None
-        candidates = self._candidates(whole, meaning, public_only)
+            meaning = self.vectors.documents @ q if q.any() else None
+        candidates = self._candidates(whole, meaning, public_only, hidden)
         if not len(candidates):
             return []
         dense = np.zeros(self.passages.shape[1], dtype=np.float32)
@@ -303,7 +256,7 @@ class ArticleIndex:
         sims = self.passages[rows] @ dense
         close_meaning = None
         if meaning is not None and self.vectors is not None:
-            close_meaning = (self.vectors.passages[rows] @ q.astype(np.float16)).astype(np.float32)
+            close_meaning = self.vectors.passages[rows].astype(np.float32) @ q
         scored: list[tuple[float, int, int]] = []
         offset = 0
         for row, (start, end) in zip(candidates, bounds, strict=True):
@@ -327,19 +280,79 @@ class ArticleIndex:
         ]
 
     def _candidates(
-        self, whole: NDArray[np.float32], meaning: NDArray[np.float32] | None, public_only: bool
+        self,
+        whole: NDArray[np.float32],
+        meaning: NDArray[np.float32] | None,
+        public_only: bool,
+        hidden: NDArray[np.bool_] | None,
     ) -> NDArray[np.int64]:
         """The best articles by whole-article similarity, by words and (when on) by meaning."""
+        excluded = hidden if hidden is not None else np.zeros(len(self.ids), dtype=bool)
+        if public_only:
+            excluded = excluded | ~self.public
         picked = []
         for scores, k in ((whole, CANDIDATES), (meaning, SEMANTIC_CANDIDATES)):
             if scores is None:
                 continue
-            if public_only:
-                scores = np.where(self.public, scores, -1.0)
+            scores = np.where(excluded, -1.0, scores)
             k = min(k, len(scores))
             top = np.argpartition(-scores, k - 1)[:k]
             picked.append(top[scores[top] > 0])
         return np.unique(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LayeredIndex:
+    """What a process searches: a base index built at one time, the base rows changed since hidden,
+    and a small overlay index of the changed articles on the same vocabulary. A change costs a new
+    overlay (of the changed articles only) and a new hidden mask; the base is shared, never copied.
+    Once the overlay passes ``OVERLAY_LIMIT`` articles, or the changes pass ``REFIT_SHARE`` of the
+    base, everything is rebuilt with a fresh vocabulary."""
+
+    base: ArticleIndex
+    hidden: NDArray[np.bool_]
+    overlay: ArticleIndex | None = None
+    changes: int = 0
+
+    @classmethod
+    def build(cls, articles: Sequence[IndexedArticle], *, embedder: Embedder | None = None) -> LayeredIndex:
+        base = ArticleIndex.build(articles, embedder=embedder)
+        return cls(base=base, hidden=np.zeros(len(base), dtype=bool))
+
+    @property
+    def vocabulary(self) -> _Vocabulary:
+        return self.base.vocabulary
+
+    @property
+    def semantic(self) -> str | None:
+        return self.base.semantic
+
+    def __len__(self) -> int:
+        return int((~self.hidden).sum()) + (len(self.overlay) if self.overlay is not None else 0)
+
+    def with_changes(self, changed: Sequence[IndexedArticle], removed: Iterable[int]) -> LayeredIndex:
+        """This index with ``changed`` articles added or replaced and ``removed`` ids dropped."""
+        drop = {a.id for a in changed} | set(removed)
+        embedder = None if self.base.vectors is None else self.base.vectors.embedder
+        ids = np.fromiter(drop, dtype=np.int64, count=len(drop))
+        hidden = self.hidden | np.isin(self.base.ids, ids)
+        kept = [a for a in (self.overlay.articles if self.overlay is not None else ()) if a.id not in drop]
+        layered = [*kept, *changed]
+        changes = self.changes + len(drop)
+        if len(layered) > OVERLAY_LIMIT or changes > max(OVERLAY_LIMIT, REFIT_SHARE * len(self.base)):
+            visible = [a for a, gone in zip(self.base.articles, hidden, strict=True) if not gone]
+            return LayeredIndex.build([*visible, *layered], embedder=embedder)
+        overlay = None
+        if layered:
+            overlay = ArticleIndex._assemble(self.base.vocabulary, layered, embedder=embedder)
+        return LayeredIndex(base=self.base, hidden=hidden, overlay=overlay, changes=changes)
+
+    def search(self, query: str, *, public_only: bool, limit: int = 3) -> list[Match]:
+        found = self.base.search(query, public_only=public_only, limit=limit, hidden=self.hidden)
+        if self.overlay is not None:
+            found += self.overlay.search(query, public_only=public_only, limit=limit)
+        found.sort(key=lambda m: (-m.score, m.article_id))
+        return found[:limit]
 
 
 def _top_mean(values: NDArray[np.float32]) -> float:

@@ -1,25 +1,24 @@
 """The suggestion index of each database, kept in step with the articles.
 
-Every process holds one index per database in memory. Before a query it asks the database, at most
-every ``CHECK_SECONDS``, for the change generation (bumped by every article change), the latest change
-and the article count (two indexed reads). When any moved, it reads the articles changed since its
-watermark and swaps in a new index with those replaced; a publish is searchable in under a second on
-every process. A generation or count that went down, or a clock that went backwards, makes it rebuild
-from scratch.
+Every process holds one index per database in memory. Before a query it reads, at most every
+``CHECK_SECONDS``, the change generation (one row, bumped in the transaction of every article change).
+When it moved, it reads each article's ``updated_at``, reads again the articles whose stamp differs
+from what the index saw, and swaps in an index with those in its overlay; a publish is suggested
+within a second on every process. A generation that went down (a database reset) rebuilds it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from supportops.knowledge import repository, semantic
 from supportops.knowledge.enums import ArticleStatus, Visibility
-from supportops.knowledge.index import ArticleIndex, IndexedArticle, indexed
+from supportops.knowledge.index import IndexedArticle, LayeredIndex, indexed
 from supportops.knowledge.markup import sentences
 from supportops.knowledge.search import WordList
 
@@ -28,11 +27,11 @@ CHECK_SECONDS = 0.25
 
 @dataclass(frozen=True)
 class _Entry:
-    index: ArticleIndex
+    index: LayeredIndex
     words: WordList
     generation: int
-    watermark: datetime | None
-    count: int
+    stamps: dict[int, datetime]
+    """Every article's ``updated_at`` as the index last saw it (any status)."""
     checked: float
 
 
@@ -59,36 +58,38 @@ def _articles(session: Session, rows: list[tuple[int, str, str, str]]) -> list[I
     ]
 
 
-def _words(index: ArticleIndex) -> WordList:
+def _words(index: LayeredIndex) -> WordList:
     return WordList([t for t in index.vocabulary.word.vocabulary_ if " " not in t])
 
 
 def _build(session: Session) -> _Entry:
-    generation, watermark, count = repository.index_watermark(session)
-    rows = [
-        (r.id, r.title, r.body_text, r.visibility)
-        for r in repository.searchable_articles(session, changed_since=None)
-    ]
-    index = ArticleIndex.build(_articles(session, rows), embedder=semantic.embedder())
-    return _Entry(index, _words(index), generation, watermark, count, time.monotonic())
+    generation = repository.generation(session)
+    stamps = repository.article_stamps(session)
+    rows = [(r.id, r.title, r.body_text, r.visibility) for r in repository.searchable_articles(session)]
+    index = LayeredIndex.build(_articles(session, rows), embedder=semantic.embedder())
+    return _Entry(index, _words(index), generation, stamps, time.monotonic())
 
 
 def _refresh(session: Session, entry: _Entry) -> _Entry:
-    generation, watermark, count = repository.index_watermark(session)
-    if (generation, watermark, count) == (entry.generation, entry.watermark, entry.count):
-        return _Entry(entry.index, entry.words, generation, watermark, count, time.monotonic())
-    went_back = watermark is not None and entry.watermark is not None and watermark < entry.watermark
-    if generation < entry.generation or count < entry.count or entry.watermark is None or went_back:
+    """Read again exactly the articles whose ``updated_at`` differs from what the index saw: commits
+    that land out of order are caught too, because no single watermark is trusted."""
+    generation = repository.generation(session)
+    if generation == entry.generation:
+        return replace(entry, checked=time.monotonic())
+    if generation < entry.generation:  # the database was replaced or reset
         return _build(session)
-    rows = repository.searchable_articles(session, changed_since=entry.watermark)
+    stamps = repository.article_stamps(session)
+    changed = [i for i, at in stamps.items() if entry.stamps.get(i) != at]
+    deleted = [i for i in entry.stamps if i not in stamps]
+    rows = repository.searchable_articles(session, ids=changed)
     live = [(r.id, r.title, r.body_text, r.visibility) for r in rows if r.status == ArticleStatus.published]
-    gone = [r.id for r in rows if r.status != ArticleStatus.published]
-    index = entry.index.with_changes(_articles(session, live), gone)
+    gone = [r.id for r in rows if r.status != ArticleStatus.published] + deleted
+    index = entry.index.with_changes(_articles(session, live), gone) if (live or gone) else entry.index
     words = entry.words if index.vocabulary is entry.index.vocabulary else _words(index)
-    return _Entry(index, words, generation, watermark, count, time.monotonic())
+    return _Entry(index, words, generation, stamps, time.monotonic())
 
 
-def current(session: Session) -> tuple[ArticleIndex, WordList]:
+def current(session: Session) -> tuple[LayeredIndex, WordList]:
     """The index of this session's database, brought up to date if it may be stale."""
     key = _key(session)
     entry = _entries.get(key)
@@ -111,9 +112,7 @@ def changed(session: Session) -> None:
     with _lock:
         entry = _entries.get(key)
         if entry is not None:
-            _entries[key] = _Entry(
-                entry.index, entry.words, entry.generation, entry.watermark, entry.count, -1e9
-            )
+            _entries[key] = replace(entry, checked=-1e9)
 
 
 def forget(session: Session | None = None) -> None:

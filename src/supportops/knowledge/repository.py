@@ -172,11 +172,6 @@ def unlink(session: Session, *, article_id: int, ticket_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def touch(session: Session, article_id: int, at: datetime) -> None:
-    """Mark an article changed for the suggestion index without a new version (a link was added)."""
-    session.execute(update(Article).where(Article.id == article_id).values(updated_at=at))
-
-
 # --- the suggestion index -----------------------------------------------------------------------
 
 
@@ -193,22 +188,27 @@ def bump_generation(session: Session, at: datetime) -> None:
     session.flush()
 
 
-def index_watermark(session: Session) -> tuple[int, datetime | None, int]:
-    """(change generation, latest change, number of articles): whether the index is stale."""
-    generation = session.scalar(select(KbSetting.value).where(KbSetting.key == GENERATION_KEY))
-    row = session.execute(select(func.max(Article.updated_at), func.count(Article.id))).one()
-    return int((generation or {}).get("n", 0)), row[0], int(row[1])
+def generation(session: Session) -> int:
+    """The change generation: bumped in the transaction of every change the index must see."""
+    value = session.scalar(select(KbSetting.value).where(KbSetting.key == GENERATION_KEY))
+    return int((value or {}).get("n", 0))
 
 
-def searchable_articles(session: Session, *, changed_since: datetime | None) -> Sequence[Any]:
-    """Articles for the index: every article changed since the watermark (any status: an archived
-    one must leave the index), or all published ones for a full build."""
+def article_stamps(session: Session) -> dict[int, datetime]:
+    """Each article's last change: what tells the index which articles to read again."""
+    return {row[0]: row[1] for row in session.execute(select(Article.id, Article.updated_at))}
+
+
+def searchable_articles(session: Session, *, ids: Sequence[int] | None = None) -> Sequence[Any]:
+    """Articles for the index, with their status: the given ones (any status: an archived one must
+    leave the index), or every published one."""
     stmt = select(Article.id, Article.title, Article.body_text, Article.visibility, Article.status)
-    if changed_since is None:
-        stmt = stmt.where(Article.status == ArticleStatus.published)
-    else:
-        stmt = stmt.where(Article.updated_at >= changed_since)
-    return session.execute(stmt).all()
+    if ids is None:
+        return session.execute(stmt.where(Article.status == ArticleStatus.published)).all()
+    rows: list[Any] = []
+    for start in range(0, len(ids), 500):
+        rows.extend(session.execute(stmt.where(Article.id.in_(list(ids[start : start + 500])))).all())
+    return rows
 
 
 def phrases(session: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:

@@ -189,6 +189,8 @@ def search(
     q: Annotated[str, Query(max_length=500, description="Words to find; typos and synonyms are handled.")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchResponse:
+    with ctx.read() as session:
+        service.warm_index(session)
     with ctx.write() as session:
         return service.search(session, actor=ctx.principal, q=q, limit=limit, now=ctx.now)
 
@@ -196,6 +198,8 @@ def search(
 @router.post("/suggest")
 def suggest(data: SuggestRequest, ctx: VisitorCtx) -> SuggestResponse:
     """Up to three articles for a ticket being written, and ``no_match`` when none fits."""
+    with ctx.read() as session:
+        service.warm_index(session)
     with ctx.write() as session:
         return service.suggest(session, actor=ctx.principal, data=data, now=ctx.now)
 

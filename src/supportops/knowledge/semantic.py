@@ -55,11 +55,17 @@ def embedder() -> Embedder | None:
 
 
 def _load() -> Embedder | None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     try:
         import wordllama
         from wordllama import WordLlama
     except ImportError:
         return None
+    finally:  # the package configures the root logger when imported; undo that
+        root.setLevel(level)
+        root.handlers[:] = handlers
+    logging.getLogger("wordllama").setLevel(logging.WARNING)
     try:
         folder = Path(wordllama.__file__).parent
         model = WordLlama.load(cache_dir=folder, disable_download=True)

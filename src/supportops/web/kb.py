@@ -58,6 +58,9 @@ def kb_home(
 ) -> Response:
     identity = identity_of(request, state)
     principal = _principal(identity)
+    if q.strip():
+        with state.db.unit_of_work(write=False) as session:
+            kb.warm_index(session)
     with write_session(state) as session:
         categories = kb.list_categories(session)
         found = (
