@@ -22,6 +22,7 @@ from supportops.web.admin_pages import router as web_admin_pages
 from supportops.web.agents import router as web_agents
 from supportops.web.dashboard import router as web_dashboard
 from supportops.web.kb import router as web_kb
+from supportops.web.macros import router as web_macros
 from supportops.web.pages import mount as mount_web
 from supportops.web.queue import router as web_queue
 from supportops.web.surveys import router as web_surveys
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(web_timer)
     app.include_router(web_dashboard)
     app.include_router(web_kb)
+    app.include_router(web_macros)
     app.include_router(web_queue)
     mount_web(app)
     return app

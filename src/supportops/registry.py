@@ -8,6 +8,7 @@ from supportops.db.base import Base
 from supportops.imports import models as import_models
 from supportops.jobs import models as job_models
 from supportops.knowledge import models as knowledge_models
+from supportops.macros import models as macro_models
 from supportops.metrics import models as metric_models
 from supportops.notifications import models as notification_models
 from supportops.routing import assignment as routing_assignment
@@ -44,6 +45,7 @@ LOADED = (
     survey_handlers,
     survey_jobs,
     knowledge_models,
+    macro_models,
     metric_models,
     import_models,
 )

@@ -7,6 +7,8 @@ from fastapi import APIRouter
 from supportops.auth.routes import router as accounts
 from supportops.knowledge.routes import router as knowledge
 from supportops.knowledge.routes import ticket_router as ticket_knowledge
+from supportops.macros.routes import router as macros
+from supportops.macros.routes import ticket_router as ticket_macros
 from supportops.metrics.routes import router as metrics
 from supportops.notifications.routes import router as notifications
 from supportops.routing.routes import handoffs, reports_router
@@ -30,4 +32,6 @@ api_router.include_router(metrics)
 api_router.include_router(ticket_surveys)
 api_router.include_router(knowledge)
 api_router.include_router(ticket_knowledge)
+api_router.include_router(macros)
+api_router.include_router(ticket_macros)
 api_router.include_router(surveys)  # answered through a signed link, without a login

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, exists, select, text, update
+from sqlalchemy import Table, exists, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -65,6 +65,38 @@ def latest_csat(session: Session, ticket_id: int) -> CsatSurvey | None:
 
 def csat_of_ticket(session: Session, ticket_id: int) -> list[CsatSurvey]:
     return list(session.scalars(select(CsatSurvey).where(CsatSurvey.ticket_id == ticket_id)))
+
+
+def answered_csat_of_requester(session: Session, requester_id: int, limit: int) -> list[CsatSurvey]:
+    """The customer's latest answered CSAT surveys, newest first; reached through their tickets, whose
+    requester index bounds the read."""
+    return list(
+        session.scalars(
+            select(CsatSurvey)
+            .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
+            .where(
+                Ticket.requester_id == requester_id,
+                CsatSurvey.requester_id == requester_id,
+                CsatSurvey.answered_at.is_not(None),
+            )
+            .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def csat_average_of_requester(session: Session, requester_id: int) -> tuple[int, float | None]:
+    """(answered surveys, their mean score) of one customer."""
+    row = session.execute(
+        select(func.count(CsatSurvey.score), func.avg(CsatSurvey.score))
+        .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
+        .where(
+            Ticket.requester_id == requester_id,
+            CsatSurvey.requester_id == requester_id,
+            CsatSurvey.answered_at.is_not(None),
+        )
+    ).one()
+    return int(row[0]), None if row[1] is None else float(row[1])
 
 
 def csat_with_subject(session: Session, survey_id: int) -> tuple[CsatSurvey, str] | None:

@@ -145,6 +145,50 @@ def csat_of_ticket(
     )
 
 
+@dataclass(frozen=True)
+class CsatScore:
+    ticket_id: int
+    score: int
+    answered_at: datetime
+    comment: str
+    """The opening of the comment, at most ``EXCERPT`` characters."""
+
+
+@dataclass(frozen=True)
+class CsatHistory:
+    """A customer's latest answered CSAT surveys, newest first, and the mean of all their answers."""
+
+    scores: list[CsatScore]
+    answered: int
+    average: float | None
+
+
+EXCERPT = 140
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def csat_history(session: Session, *, actor: Principal, requester_id: int, limit: int = 5) -> CsatHistory:
+    """How satisfied this customer has been (staff only: beside the customer's tickets)."""
+    actor.require_staff("read a customer's satisfaction history")
+    rows = repository.answered_csat_of_requester(session, requester_id, limit)
+    answered, average = repository.csat_average_of_requester(session, requester_id)
+    return CsatHistory(
+        scores=[
+            CsatScore(
+                ticket_id=r.ticket_id, score=r.score, answered_at=r.answered_at, comment=_excerpt(r.comment)
+            )
+            for r in rows
+            if r.score is not None and r.answered_at is not None
+        ],
+        answered=answered,
+        average=None if average is None else round(average, 2),
+    )
+
+
 def open_csat_link(
     session: Session, *, actor: Principal, ticket_id: int, now: datetime, settings: Settings
 ) -> CsatRead | None:

@@ -88,6 +88,7 @@ ADMIN_AREAS: tuple[tuple[str, str, str, bool], ...] = (
     ("/admin/users", "Users", "Accounts, roles, organizations and groups.", True),
     ("/admin/groups", "Groups", "Groups and their support tier.", True),
     ("/admin/tokens", "API tokens", "Tokens for scripts and integrations; revoke them here.", True),
+    ("/admin/macros", "Macros", "Canned replies with placeholders: shared ones and your own.", False),
 )
 """(page, name, what it is for, admins only)"""
 

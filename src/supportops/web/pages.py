@@ -23,10 +23,12 @@ from supportops.auth import service as accounts
 from supportops.auth.deps import SESSION_COOKIE, AppState, app_state
 from supportops.auth.principal import Principal
 from supportops.kit.errors import SupportOpsError, Unauthenticated
-from supportops.kit.pagination import encode_cursor
+from supportops.kit.pagination import MAX_LIMIT, encode_cursor
 from supportops.knowledge import service as kb
 from supportops.knowledge.schemas import SuggestRequest
+from supportops.macros import service as macros
 from supportops.sla import admin as sla
+from supportops.surveys import service as surveys
 from supportops.tickets import service as tickets
 from supportops.tickets import views as ticket_views
 from supportops.tickets.enums import PRIORITIES, Channel, Status
@@ -211,8 +213,11 @@ def render_ticket(
     portal: bool,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    reply: str = "",
+    reply_status: str = "",
 ) -> Response:
-    """A ticket page of the agent workspace or of the portal, with form errors next to their fields."""
+    """A ticket page of the agent workspace or of the portal, with form errors next to their fields.
+    ``reply`` and ``reply_status`` pre-fill the agent's reply form (an inserted macro)."""
     try:
         with state.db.unit_of_work(write=False) as session:
             context = _ticket_context(session, identity, ticket_id)
@@ -237,6 +242,33 @@ def render_ticket(
                 context["viewers"] = ticket_views.viewers(
                     session, actor=identity.principal, ticket_id=ticket_id, now=state.clock.now()
                 )
+                context["macros"] = macros.list_macros(
+                    session, actor=identity.principal, cursor=None, limit=MAX_LIMIT
+                ).items
+                context["reply"], context["reply_status"] = reply, reply_status
+                # The customer beside the ticket: who they are, their latest other tickets, and how
+                # satisfied they have been. Staff only; the portal page never computes it.
+                requester = context["people"].get(ticket.requester_id)
+                org_id = requester.organization_id if requester is not None else None
+                latest = tickets.list_tickets(
+                    session,
+                    actor=identity.principal,
+                    filters=TicketFilter(requester_id=ticket.requester_id),
+                    cursor=None,
+                    limit=11,
+                )
+                context["customer"] = {
+                    "user": requester,
+                    "organization": (
+                        accounts.get_organization(session, actor=identity.principal, org_id=org_id)
+                        if org_id is not None
+                        else None
+                    ),
+                    "tickets": [t for t in latest.items if t.id != ticket_id][:10],
+                    "csat": surveys.csat_history(
+                        session, actor=identity.principal, requester_id=ticket.requester_id
+                    ),
+                }
     except SupportOpsError as exc:
         title = "Not found" if exc.status == 404 else "Error"
         return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
@@ -513,6 +545,8 @@ def portal_create(
         return to_login(request)
     form = {"subject": subject, "description": description}
     if action == "suggest":  # the form without JavaScript: show the suggestions, keep what was typed
+        with state.db.unit_of_work(write=False) as session:
+            kb.warm_index(session)
         with write_session(state) as session:
             suggested = kb.suggest(
                 session,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from supportops.auth.passwords import hash_password
 from supportops.config import get_settings
 from supportops.db.session import Database
-from supportops.demo import knowledge
+from supportops.demo import knowledge, macros
 from supportops.demo.generator.customers import _NpsWaves, _self_service
 from supportops.demo.generator.people import _build_world
 from supportops.demo.generator.roster import _build_roster
@@ -178,6 +178,7 @@ def load(
         articles = knowledge.seed_articles(
             session, kb_rng, written=datetime.fromtimestamp(start, UTC), now=now_dt
         )
+        macros.seed_macros(session, now=now_dt)
         for chunk in _chunks(_self_service(seed, world, ids, tickets=tickets, start=start, now=now_s)):
             searches, votes = knowledge.with_searches(kb_rng, articles, chunk, ids.take)
             _insert(session, "kb_searches", searches)

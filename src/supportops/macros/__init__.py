@@ -1,0 +1,1 @@
+"""Macros: canned replies with placeholders, and the ticket changes applied with them."""
