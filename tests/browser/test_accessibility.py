@@ -1,9 +1,11 @@
-"""Accessibility in a real browser: axe-core's WCAG 2 A and AA rules find no violation on the pages
-people live in (signed out, customer, agent, lead, admin), on a desktop and on a phone; and the
-keyboard reaches every control of the portal's ticket form in order, with no trap."""
+"""Accessibility in a real browser: axe-core's WCAG 2 A and AA rules find no violation and the
+console shows no error on the pages people live in (signed out, customer, agent, lead, admin), on a
+desktop and on a phone, each saved as a screenshot under test-artifacts/; and the keyboard reaches
+every control of the portal's ticket form in order, with no trap."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +49,21 @@ def _violations(page: Any) -> list[str]:
     "viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
 )
 def test_no_wcag_violations_on_the_main_pages(
-    chromium: Path, live_server: str, viewport: dict[str, int]
+    chromium: Path, live_server: str, artifacts: Path, viewport: dict[str, int]
 ) -> None:
     from playwright.sync_api import sync_playwright
 
     found: dict[str, list[str]] = {}
+    errors: list[str] = []
+    page_errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium))
         try:
             for role, paths in PAGES.items():
                 context = browser.new_context(viewport=viewport)
                 page = context.new_page()
+                page.on("console", lambda m: page_errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: page_errors.append(str(e)))
                 if role != "visitor":
                     _sign_in(page, live_server, role)
                 for path in paths:
@@ -68,6 +74,11 @@ def test_no_wcag_violations_on_the_main_pages(
                         response and response.status,
                     )
                     assert page.title(), (role, path)
+                    errors.extend(f"{role} {path}: {e}" for e in page_errors)
+                    page_errors.clear()
+                    size = "phone" if viewport["width"] < 600 else "desktop"
+                    slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+                    page.screenshot(path=str(artifacts / f"{size}-{role}-{slug}.png"), full_page=True)
                     problems = _violations(page)
                     if problems:
                         found[f"{role} {path}"] = problems
@@ -75,6 +86,7 @@ def test_no_wcag_violations_on_the_main_pages(
         finally:
             browser.close()
     assert found == {}
+    assert errors == []  # no console errors on any page
 
 
 def test_the_ticket_form_is_reachable_by_keyboard_in_order(chromium: Path, live_server: str) -> None:
