@@ -22,6 +22,7 @@ from supportops.knowledge.errors import (
     StaleArticle,
     UnknownCategory,
 )
+from supportops.knowledge.index import LayeredIndex
 from supportops.knowledge.markup import plain_text, render, sanitize_source
 from supportops.knowledge.models import Article, ArticleVersion, KbCategory, KbSearch, SelfServiceEvent
 from supportops.knowledge.schemas import (
@@ -514,9 +515,13 @@ def warm_index(session: Session) -> None:
 def settings_of(session: Session) -> KbSettingsRead:
     """The settings in force: a stored no-match threshold, or the calibrated default of the
     suggestion mode this process runs (lexical, or blended with embeddings)."""
+    index, _known = live.current(session)
+    return _settings(session, index)
+
+
+def _settings(session: Session, index: LayeredIndex) -> KbSettingsRead:
     suggest = repository.setting(session, "suggest") or {}
     synonyms = repository.setting(session, "synonyms")
-    index, _known = live.current(session)
     default = NO_MATCH_THRESHOLD if index.semantic is None else NO_MATCH_THRESHOLD_SEMANTIC
     return KbSettingsRead(
         no_match_threshold=float(suggest.get("no_match_threshold", default)),
@@ -564,9 +569,9 @@ def _log_search(
     return row.id
 
 
-def _prepared(session: Session, text: str, settings: KbSettingsRead) -> PreparedQuery:
-    _index, known = live.current(session)
-    return prepare(text, vocabulary=known, synonyms=settings.synonyms)
+def _expanded(query: PreparedQuery) -> str:
+    """The query's words with their synonyms, as the suggestion index reads them."""
+    return " ".join(" ".join(group) for group in query.groups)
 
 
 def suggest(
@@ -574,12 +579,11 @@ def suggest(
 ) -> SuggestResponse:
     """Up to three published articles for what a customer is typing, and whether none fits. Customers
     and visitors get public articles only."""
-    settings = settings_of(session)
-    text = clean_query(f"{data.subject}\n{data.description}")
     index, known = live.current(session)
+    settings = _settings(session, index)
+    text = clean_query(f"{data.subject}\n{data.description}")
     query = prepare(text, vocabulary=known, synonyms=settings.synonyms)
-    expanded = " ".join(" ".join(g) for g in query.groups) if query.groups else text
-    matches = index.search(expanded, public_only=not actor.is_staff, limit=SUGGESTIONS)
+    matches = index.search(_expanded(query) or text, public_only=not actor.is_staff, limit=SUGGESTIONS)
     top = matches[0].score if matches else None
     no_match = top is None or top < settings.no_match_threshold
     titles = repository.titles(session, [m.article_id for m in matches])
@@ -618,16 +622,15 @@ def search(
 ) -> SearchResponse:
     """Ranked full-text search with typo correction and synonyms; the suggestion index fills in when
     full text finds fewer than ``limit``. Customers and visitors see public articles only."""
-    settings = settings_of(session)
-    query = _prepared(session, q, settings)
+    index, known = live.current(session)
+    settings = _settings(session, index)
+    query = prepare(q, vocabulary=known, synonyms=settings.synonyms)
     public_only = not actor.is_staff
     hits = backend_for(session).search(session, query, public_only=public_only, limit=limit)
     seen = {h.article_id for h in hits}
     results: list[tuple[int, float, str]] = [(h.article_id, h.score, h.snippet) for h in hits]
     if len(results) < limit and query.groups:
-        index, _known = live.current(session)
-        expanded = " ".join(" ".join(g) for g in query.groups)
-        for m in index.search(expanded, public_only=public_only, limit=limit):
+        for m in index.search(_expanded(query), public_only=public_only, limit=limit):
             if m.article_id not in seen and m.score >= settings.no_match_threshold and len(results) < limit:
                 results.append((m.article_id, m.score, highlight(m.passage, query)))
                 seen.add(m.article_id)

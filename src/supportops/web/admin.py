@@ -22,6 +22,7 @@ from supportops.web.pages import (
     check_csrf,
     identity_of,
     render,
+    signed_in,
     to_login,
     write_session,
 )
@@ -49,19 +50,7 @@ def form_errors(exc: Exception) -> list[str]:
 
 
 def _admin(request: Request, state: State) -> WebIdentity | Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_admin:
-        return render(
-            request,
-            "error.html",
-            403,
-            title="Forbidden",
-            message="Only admins manage SLAs.",
-            identity=identity,
-        )
-    return identity
+    return signed_in(request, state, allowed=lambda p: p.is_admin, refusal="Only admins manage SLAs.")
 
 
 def _parse(text: str, what: str) -> Any:

@@ -38,9 +38,8 @@ from supportops.web.pages import (
     TicketId,
     WebIdentity,
     check_csrf,
-    identity_of,
     render,
-    to_login,
+    signed_in,
     write_session,
 )
 
@@ -70,14 +69,11 @@ class _Problem(Exception):
 
 def _guard(request: Request, state: State, *, admin: bool) -> WebIdentity | Response:
     """Signed-out visitors go to the login page; the others need the role the page is for."""
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    allowed = identity.principal.is_admin if admin else identity.principal.is_manager
-    if not allowed:
-        message = "Only admins open this page." if admin else "Only leads and admins open this page."
-        return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
-    return identity
+    if admin:
+        return signed_in(request, state, allowed=lambda p: p.is_admin, refusal="Only admins open this page.")
+    return signed_in(
+        request, state, allowed=lambda p: p.is_manager, refusal="Only leads and admins open this page."
+    )
 
 
 ADMIN_AREAS: tuple[tuple[str, str, str, bool], ...] = (

@@ -30,6 +30,7 @@ from supportops.web.pages import (
     flash_error,
     identity_of,
     render,
+    signed_in,
     to_login,
     write_session,
 )
@@ -39,13 +40,9 @@ Csrf = Annotated[str, Form(max_length=100)]
 
 
 def _manager(request: Request, state: State) -> WebIdentity | Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_manager:
-        message = "Only leads and admins manage the team."
-        return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
-    return identity
+    return signed_in(
+        request, state, allowed=lambda p: p.is_manager, refusal="Only leads and admins manage the team."
+    )
 
 
 def _team_page(

@@ -18,7 +18,7 @@ from supportops.metrics.periods import Period
 from supportops.metrics.report import build_report, default_calendar
 from supportops.metrics.report_html import render_report_html
 from supportops.metrics.snapshot import store_for
-from supportops.web.pages import State, WebIdentity, identity_of, render, to_login
+from supportops.web.pages import State, WebIdentity, render, signed_in
 
 router = APIRouter(include_in_schema=False)
 DayParam = Annotated[str, Query(max_length=10)]
@@ -37,13 +37,12 @@ service level of 80 % answered within 20 seconds with 30 % shrinkage."""
 
 
 def _lead(request: Request, state: State) -> WebIdentity | Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_manager:
-        message = "Only leads and admins read the ops dashboard."
-        return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
-    return identity
+    return signed_in(
+        request,
+        state,
+        allowed=lambda p: p.is_manager,
+        refusal="Only leads and admins read the ops dashboard.",
+    )
 
 
 def _period(state: State, start: str, end: str) -> tuple[date, date, dict[str, str]]:

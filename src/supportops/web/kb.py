@@ -25,6 +25,7 @@ from supportops.web.pages import (
     check_csrf,
     identity_of,
     render,
+    signed_in,
     to_login,
     write_session,
 )
@@ -92,6 +93,24 @@ def kb_solved(request: Request, state: State) -> Response:
     return render(request, "kb_solved.html", title="Glad that helped", identity=identity_of(request, state))
 
 
+def _not_found(request: Request, identity: WebIdentity | None, exc: SupportOpsError) -> Response:
+    return render(request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity)
+
+
+def _article_page(
+    request: Request, identity: WebIdentity | None, article: Any, *, search_id: int | None, voted: str | None
+) -> Response:
+    return render(
+        request,
+        "kb_article.html",
+        title=article.title,
+        identity=identity,
+        article=article,
+        search_id=search_id,
+        voted=voted,
+    )
+
+
 @router.get("/kb/{article_id}", response_class=HTMLResponse)
 def kb_article(request: Request, state: State, article_id: ArticleId, s: OptionalSearch = None) -> Response:
     identity = identity_of(request, state)
@@ -105,18 +124,8 @@ def kb_article(request: Request, state: State, article_id: ArticleId, s: Optiona
                         session, actor=principal, search_id=s, article_id=article_id, now=state.clock.now()
                     )
     except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
-    return render(
-        request,
-        "kb_article.html",
-        title=article.title,
-        identity=identity,
-        article=article,
-        search_id=s,
-        voted=None,
-    )
+        return _not_found(request, identity, exc)
+    return _article_page(request, identity, article, search_id=s, voted=None)
 
 
 @router.post("/kb/{article_id}/vote", response_class=HTMLResponse)
@@ -142,18 +151,8 @@ def kb_vote(
             )
             article = kb.read_article(session, actor=principal, article_id=article_id, now=state.clock.now())
     except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
-    return render(
-        request,
-        "kb_article.html",
-        title=article.title,
-        identity=identity,
-        article=article,
-        search_id=None,
-        voted=helpful,
-    )
+        return _not_found(request, identity, exc)
+    return _article_page(request, identity, article, search_id=None, voted=helpful)
 
 
 @router.post("/portal/solved", response_class=HTMLResponse)
@@ -164,7 +163,7 @@ def portal_solved(
     article_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """ "This solved my problem": a self-service resolution, and no ticket."""
+    """Record "this solved my problem": a self-service resolution, and no ticket."""
     identity = identity_of(request, state)
     if identity is None:
         return to_login(request)
@@ -188,19 +187,13 @@ def portal_solved(
 
 
 def _staff(request: Request, state: State) -> WebIdentity | Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_staff:
-        return render(
-            request,
-            "error.html",
-            403,
-            title="Staff only",
-            message="Only agents, leads and admins can edit the knowledge base.",
-            identity=identity,
-        )
-    return identity
+    return signed_in(
+        request,
+        state,
+        allowed=lambda p: p.is_staff,
+        refusal="Only agents, leads and admins can edit the knowledge base.",
+        title="Staff only",
+    )
 
 
 @router.get("/agent/kb", response_class=HTMLResponse)
@@ -279,9 +272,7 @@ def agent_kb_edit(request: Request, state: State, article_id: ArticleId) -> Resp
                 session, actor=identity.principal, article_id=article_id, now=state.clock.now()
             )
     except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
+        return _not_found(request, identity, exc)
     form = article.model_dump() | {"tags": ", ".join(article.tags), "category": article.category or ""}
     return _editor(request, identity, state, article=article, form=form, errors={})
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ from supportops.web.pages import (
     identity_of,
     render,
     render_ticket,
+    signed_in,
     to_login,
     write_session,
 )
@@ -105,14 +106,35 @@ def agent_ticket_macro(
 # --- the macro manager ------------------------------------------------------------------------
 
 
+def _macro_fields(
+    title: Short = "",
+    body: Text = "",
+    visibility: Short = "",
+    position: Short = "",
+    status: Short = "",
+    priority: Short = "",
+    add_tags: Short = "",
+) -> dict[str, str]:
+    """The macro form's fields as typed (shown again next to their errors)."""
+    return {
+        "title": title,
+        "body": body,
+        "visibility": visibility,
+        "position": position,
+        "status": status,
+        "priority": priority,
+        "add_tags": add_tags,
+    }
+
+
+MacroFields = Annotated[dict[str, str], Depends(_macro_fields)]
+MacroId = TicketId  # the same bounds: a positive 64-bit id in the path
+
+
 def _staff(request: Request, state: State) -> WebIdentity | Response:
-    identity = identity_of(request, state)
-    if identity is None:
-        return to_login(request)
-    if not identity.principal.is_staff:
-        message = "Only agents, leads and admins open this page."
-        return render(request, "error.html", 403, title="Forbidden", message=message, identity=identity)
-    return identity
+    return signed_in(
+        request, state, allowed=lambda p: p.is_staff, refusal="Only agents, leads and admins open this page."
+    )
 
 
 def _may_edit(identity: WebIdentity, macro: MacroRead) -> bool:
@@ -205,27 +227,12 @@ def macro_list(request: Request, state: State, cursor: Cursor = None) -> Respons
 def macro_create(
     request: Request,
     state: State,
-    title: Short = "",
-    body: Text = "",
-    visibility: Short = "",
-    position: Short = "",
-    status: Short = "",
-    priority: Short = "",
-    add_tags: Short = "",
+    form: MacroFields,
     csrf_token: Csrf = "",
 ) -> Response:
     identity = _staff(request, state)
     if not isinstance(identity, WebIdentity):
         return identity
-    form = {
-        "title": title,
-        "body": body,
-        "visibility": visibility,
-        "position": position,
-        "status": status,
-        "priority": priority,
-        "add_tags": add_tags,
-    }
     try:
         check_csrf(identity, csrf_token)
         data = MacroCreate.model_validate(_data(form))
@@ -270,7 +277,7 @@ def _edit_page(
 
 
 @router.get("/admin/macros/{macro_id}", response_class=HTMLResponse)
-def macro_edit(request: Request, state: State, macro_id: TicketId) -> Response:
+def macro_edit(request: Request, state: State, macro_id: MacroId) -> Response:
     identity = _staff(request, state)
     if not isinstance(identity, WebIdentity):
         return identity
@@ -281,28 +288,13 @@ def macro_edit(request: Request, state: State, macro_id: TicketId) -> Response:
 def macro_update(
     request: Request,
     state: State,
-    macro_id: TicketId,
-    title: Short = "",
-    body: Text = "",
-    visibility: Short = "",
-    position: Short = "",
-    status: Short = "",
-    priority: Short = "",
-    add_tags: Short = "",
+    macro_id: MacroId,
+    form: MacroFields,
     csrf_token: Csrf = "",
 ) -> Response:
     identity = _staff(request, state)
     if not isinstance(identity, WebIdentity):
         return identity
-    form = {
-        "title": title,
-        "body": body,
-        "visibility": visibility,
-        "position": position,
-        "status": status,
-        "priority": priority,
-        "add_tags": add_tags,
-    }
     try:
         check_csrf(identity, csrf_token)
         data = MacroUpdate.model_validate(_data(form))
@@ -326,7 +318,7 @@ def macro_update(
 
 
 @router.post("/admin/macros/{macro_id}/delete", response_class=HTMLResponse)
-def macro_delete(request: Request, state: State, macro_id: TicketId, csrf_token: Csrf = "") -> Response:
+def macro_delete(request: Request, state: State, macro_id: MacroId, csrf_token: Csrf = "") -> Response:
     identity = _staff(request, state)
     if not isinstance(identity, WebIdentity):
         return identity

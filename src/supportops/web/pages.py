@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +65,24 @@ def identity_of(request: Request, state: AppState) -> WebIdentity | None:
 
 def to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def signed_in(
+    request: Request,
+    state: AppState,
+    *,
+    allowed: Callable[[Principal], bool],
+    refusal: str,
+    title: str = "Forbidden",
+) -> WebIdentity | Response:
+    """The caller, when signed in and ``allowed``; otherwise the login page (signed out) or a 403
+    page saying who may open this one (``refusal``)."""
+    identity = identity_of(request, state)
+    if identity is None:
+        return to_login(request)
+    if not allowed(identity.principal):
+        return render(request, "error.html", 403, title=title, message=refusal, identity=identity)
+    return identity
 
 
 def check_csrf(identity: WebIdentity, sent: str) -> None:
