@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,9 @@ from supportops.auth.deps import AppState, TokenCache
 from supportops.config import Settings, get_settings
 from supportops.db.session import Database
 from supportops.jobs.worker import Worker
+from supportops.kit import longlived
 from supportops.kit.clock import Clock, SystemClock
+from supportops.knowledge import service as kb
 from supportops.surveys import jobs as survey_jobs
 from supportops.web.admin import router as web_admin
 from supportops.web.admin_pages import router as web_admin_pages
@@ -31,12 +34,30 @@ from supportops.web.timer import router as web_timer
 log = logging.getLogger(__name__)
 
 
+def serve_app() -> FastAPI:
+    """The application of ``supportops serve`` (one per HTTP process): it warms up and then
+    settles its long-lived objects (see :mod:`supportops.kit.longlived`)."""
+    return create_app(warm_up=True)
+
+
+def _settle(db: Database) -> None:
+    """Build the suggestion index before the first request needs it, then freeze what the process
+    keeps for good."""
+    try:
+        with db.unit_of_work(write=False) as session:
+            kb.warm_index(session)
+    except Exception:  # the first request builds it instead
+        log.exception("warming up the suggestion index failed")
+    longlived.enable()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     db: Database | None = None,
     run_worker: bool | None = None,
+    warm_up: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -51,6 +72,8 @@ def create_app(
             with db.unit_of_work() as session:  # recurring jobs start with the worker
                 survey_jobs.ensure_scheduled(session, now=clock.now())
             worker.start_thread()
+        if warm_up:
+            threading.Thread(target=_settle, args=(db,), name="warm-up", daemon=True).start()
         try:
             yield
         finally:

@@ -239,7 +239,7 @@ def serve(
     if not worker:
         os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
     uvicorn.run(
-        "supportops.app:create_app",
+        "supportops.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

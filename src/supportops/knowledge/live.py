@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from supportops.kit import longlived
 from supportops.knowledge import repository, semantic
 from supportops.knowledge.enums import ArticleStatus, Visibility
 from supportops.knowledge.index import IndexedArticle, LayeredIndex, indexed
@@ -96,12 +97,15 @@ def current(session: Session) -> tuple[LayeredIndex, WordList]:
     if entry is not None and time.monotonic() - entry.checked < CHECK_SECONDS:
         return entry.index, entry.words
     with _lock:
-        entry = _entries.get(key)
+        before = entry = _entries.get(key)
         if entry is None:
             entry = _build(session)
         elif time.monotonic() - entry.checked >= CHECK_SECONDS:
             entry = _refresh(session, entry)
         _entries[key] = entry
+        if before is None or entry.words is not before.words:  # a new vocabulary: a full build
+            del before
+            longlived.settle()
     return entry.index, entry.words
 
 
