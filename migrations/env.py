@@ -11,7 +11,14 @@ from sqlalchemy.engine import create_engine
 from supportops.registry import metadata
 
 # Objects that exist only in the database (full-text indexes kept by triggers or generated columns).
-DATABASE_ONLY = {"tickets_fts", "search_vector", "ix_tickets_search_vector", "ix_kb_articles_search_vector"}
+DATABASE_ONLY = {
+    "tickets_fts",
+    "search_vector",
+    "ix_tickets_search_vector",
+    "ix_kb_articles_search_vector",
+    "ticket_tags",
+    "ix_tickets_tags",
+}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

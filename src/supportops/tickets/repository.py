@@ -16,12 +16,15 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    column,
+    exists,
     false,
     func,
     insert,
     literal_column,
     or_,
     select,
+    table,
     text,
     true,
     union_all,
@@ -204,15 +207,26 @@ def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Sel
     return stmt
 
 
+TICKET_TAGS = table("ticket_tags", column("tag"), column("ticket_id"))
+"""SQLite only, kept by the database itself (not in the ORM metadata)."""
+RARE_TAG = 2000
+"""A tag on fewer tickets than this is read from its index entries first; a commoner one is tested
+ticket by ticket along the page's own order, where matches come soon."""
+
+
 def _has_tag(session: Session, tag: str) -> ColumnElement[bool]:
-    """Tags are a JSON list on the ticket; each database tests membership its own way."""
+    """Tags are a JSON list on the ticket. PostgreSQL tests containment on a GIN index; SQLite reads
+    the ``ticket_tags`` side table its triggers keep (migration 0012)."""
     if session.get_bind().dialect.name == "postgresql":
         return literal_column("tickets.tags").op("@>")(func.jsonb_build_array(tag))
-    return Ticket.id.in_(
-        text(
-            "SELECT tickets.id FROM tickets, json_each(tickets.tags) WHERE json_each.value = :tag"
-        ).bindparams(tag=tag)
-    )
+    entries = session.execute(
+        select(func.count()).select_from(
+            select(literal_column("1")).where(TICKET_TAGS.c.tag == tag).limit(RARE_TAG).subquery()
+        )
+    ).scalar_one()
+    if entries < RARE_TAG:
+        return Ticket.id.in_(select(TICKET_TAGS.c.ticket_id).where(TICKET_TAGS.c.tag == tag))
+    return exists().where(TICKET_TAGS.c.tag == tag, TICKET_TAGS.c.ticket_id == Ticket.id)
 
 
 def _sla(wanted: SlaFilter, now: datetime | None) -> ColumnElement[bool]:
