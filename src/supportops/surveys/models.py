@@ -18,6 +18,8 @@ class CsatSurvey(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "resolved_at", name="uq_csat_surveys_ticket_id_resolved_at"),
         Index("ix_csat_surveys_answered_at", "answered_at"),
+        # A customer's history beside their ticket: latest answers and the average, from the index.
+        Index("ix_csat_surveys_requester_id_answered_at", "requester_id", "answered_at", "score"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -68,17 +68,11 @@ def csat_of_ticket(session: Session, ticket_id: int) -> list[CsatSurvey]:
 
 
 def answered_csat_of_requester(session: Session, requester_id: int, limit: int) -> list[CsatSurvey]:
-    """The customer's latest answered CSAT surveys, newest first; reached through their tickets, whose
-    requester index bounds the read."""
+    """The customer's latest answered CSAT surveys, newest first (on the requester index)."""
     return list(
         session.scalars(
             select(CsatSurvey)
-            .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
-            .where(
-                Ticket.requester_id == requester_id,
-                CsatSurvey.requester_id == requester_id,
-                CsatSurvey.answered_at.is_not(None),
-            )
+            .where(CsatSurvey.requester_id == requester_id, CsatSurvey.answered_at.is_not(None))
             .order_by(CsatSurvey.answered_at.desc(), CsatSurvey.id.desc())
             .limit(limit)
         )
@@ -86,14 +80,10 @@ def answered_csat_of_requester(session: Session, requester_id: int, limit: int) 
 
 
 def csat_average_of_requester(session: Session, requester_id: int) -> tuple[int, float | None]:
-    """(answered surveys, their mean score) of one customer."""
+    """(answered surveys, their mean score) of one customer, read from the requester index alone."""
     row = session.execute(
-        select(func.count(CsatSurvey.score), func.avg(CsatSurvey.score))
-        .join(Ticket, Ticket.id == CsatSurvey.ticket_id)
-        .where(
-            Ticket.requester_id == requester_id,
-            CsatSurvey.requester_id == requester_id,
-            CsatSurvey.answered_at.is_not(None),
+        select(func.count(CsatSurvey.score), func.avg(CsatSurvey.score)).where(
+            CsatSurvey.requester_id == requester_id, CsatSurvey.answered_at.is_not(None)
         )
     ).one()
     return int(row[0]), None if row[1] is None else float(row[1])

@@ -234,7 +234,9 @@ def _sla(wanted: SlaFilter, now: datetime | None) -> ColumnElement[bool]:
     assert now is not None
     if wanted == SlaFilter.breached:
         return or_(Ticket.sla_breached.is_(True), Ticket.sla_due_at <= now)
-    return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now, Ticket.sla_breached.is_(False))
+    # "Not breached" excludes; as an equality it would lead the planner to the breached index, whose
+    # false side is nearly every ticket.
+    return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now, Ticket.sla_breached.is_not(True))
 
 
 def insert_ticket(session: Session, values: dict[str, Any]) -> int:
