@@ -71,3 +71,38 @@ def test_tag_filter_combines_with_status_and_paging(client: TestClient, team: Te
     ).json()
     assert [t["id"] for t in nxt["items"]] == ids[::-1][2:4]
     assert tagged(client, team, "export") == ids[::-1]
+
+
+def test_several_statuses_of_one_agent_page_in_id_order(client: TestClient, team: Team) -> None:
+    """An agent's list in several statuses is read a status at a time and merged: every page is in id
+    order and each ticket comes exactly once."""
+    wanted: list[int] = []
+    for n in range(12):
+        ticket_id = create(client, team, [])
+        assignee = team.agent.id if n % 4 else team.specialist.id
+        group = team.l1 if assignee == team.agent.id else team.l2
+        patched = client.patch(
+            f"/api/v1/tickets/{ticket_id}",
+            json={"group_id": group, "assignee_id": assignee},
+            headers=team.lead.headers,
+        )
+        assert patched.status_code == 200, patched.text
+        to = ("pending", "on_hold", "triaged")[n % 3]
+        moved = client.post(
+            f"/api/v1/tickets/{ticket_id}/transitions", json={"to": to}, headers=team.lead.headers
+        )
+        assert moved.status_code == 200, moved.text
+        if assignee == team.agent.id and to in ("pending", "on_hold"):
+            wanted.append(ticket_id)
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"status": ["pending", "on_hold"], "assignee_id": team.agent.id, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/api/v1/tickets", params=params, headers=team.lead.headers).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(wanted, reverse=True) and len(wanted) == 6

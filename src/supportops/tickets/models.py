@@ -18,6 +18,9 @@ class Ticket(Base):
         Index("ix_tickets_priority_id", "priority", "id"),
         Index("ix_tickets_assignee_id_id", "assignee_id", "id"),
         Index("ix_tickets_group_id_id", "group_id", "id"),
+        # A queue of one agent's or one group's tickets in a few statuses, read a status at a time.
+        Index("ix_tickets_assignee_id_status_id", "assignee_id", "status", "id"),
+        Index("ix_tickets_group_id_status_id", "group_id", "status", "id"),
         Index("ix_tickets_requester_id_id", "requester_id", "id"),
         Index("ix_tickets_organization_id_id", "organization_id", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -142,7 +142,11 @@ def list_page(
     would make the database walk the whole table in id order looking for the rare matches."""
     if filters.order == TicketOrder.sla_due:
         return _due_page(session, visible_sets(principal), filters, after_due, limit)
-    branches = [_page(session, where, filters, before_id, limit) for where in visible_sets(principal)]
+    branches = [
+        _page(session, where, one, before_id, limit)
+        for where in visible_sets(principal)
+        for one in _per_status(filters)
+    ]
     if len(branches) == 1:
         return list(session.execute(branches[0]).mappings())
     merged = union_all(*(b.subquery().select() for b in branches)).subquery()
@@ -151,6 +155,17 @@ def list_page(
     for row in session.execute(stmt).mappings():  # a ticket in several sets comes once per set
         rows.setdefault(row["id"], row)
     return list(rows.values())[:limit]
+
+
+def _per_status(filters: TicketFilter) -> list[TicketFilter]:
+    """One filter per wanted status when there are several and another column narrows the list: each
+    branch then reads its (column, status, id) index in id order and stops after one page. As one
+    ``IN``, the planner walks the column's (column, id) index over every closed ticket of, say, the
+    agent, to fill a page of their few open ones."""
+    narrowed = filters.assignee_id is not None or filters.group_id is not None
+    if len(filters.status) < 2 or not narrowed:
+        return [filters]
+    return [replace(filters, status=(status,)) for status in filters.status]
 
 
 def _due_page(
