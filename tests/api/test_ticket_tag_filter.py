@@ -94,15 +94,23 @@ def test_several_statuses_of_one_agent_page_in_id_order(client: TestClient, team
         assert moved.status_code == 200, moved.text
         if assignee == team.agent.id and to in ("pending", "on_hold"):
             wanted.append(ticket_id)
-    seen: list[int] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"status": ["pending", "on_hold"], "assignee_id": team.agent.id, "limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.get("/api/v1/tickets", params=params, headers=team.lead.headers).json()
-        seen += [t["id"] for t in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    assert seen == sorted(wanted, reverse=True) and len(wanted) == 6
+
+    def every_page(**params: Any) -> list[int]:
+        seen: list[int] = []
+        cursor = None
+        while True:
+            query = {"status": ["pending", "on_hold"], "limit": 2, **params}
+            if cursor:
+                query["cursor"] = cursor
+            page = client.get("/api/v1/tickets", params=query, headers=team.lead.headers).json()
+            seen += [t["id"] for t in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                return seen
+
+    assert len(wanted) == 6
+    assert every_page(assignee_id=team.agent.id) == sorted(wanted, reverse=True)
+    assert every_page(group_id=team.l1) == sorted(wanted, reverse=True)  # the agent's group
+    assert every_page(group_id=team.l1, assignee_id=team.agent.id) == sorted(wanted, reverse=True)
+    assert every_page(group_id=team.l2, assignee_id=team.agent.id) == []
+    assert every_page(group_id=team.l1, unassigned=True) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -29,9 +29,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from supportops.auth.principal import Principal
+from supportops.tickets.enums import Status
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
@@ -142,11 +143,7 @@ def list_page(
     would make the database walk the whole table in id order looking for the rare matches."""
     if filters.order == TicketOrder.sla_due:
         return _due_page(session, visible_sets(principal), filters, after_due, limit)
-    branches = [
-        _page(session, where, one, before_id, limit)
-        for where in visible_sets(principal)
-        for one in _per_status(filters)
-    ]
+    branches = [_page(session, where, filters, before_id, limit) for where in visible_sets(principal)]
     if len(branches) == 1:
         return list(session.execute(branches[0]).mappings())
     merged = union_all(*(b.subquery().select() for b in branches)).subquery()
@@ -155,17 +152,6 @@ def list_page(
     for row in session.execute(stmt).mappings():  # a ticket in several sets comes once per set
         rows.setdefault(row["id"], row)
     return list(rows.values())[:limit]
-
-
-def _per_status(filters: TicketFilter) -> list[TicketFilter]:
-    """One filter per wanted status when there are several and another column narrows the list: each
-    branch then reads its (column, status, id) index in id order and stops after one page. As one
-    ``IN``, the planner walks the column's (column, id) index over every closed ticket of, say, the
-    agent, to fill a page of their few open ones."""
-    narrowed = filters.assignee_id is not None or filters.group_id is not None
-    if len(filters.status) < 2 or not narrowed:
-        return [filters]
-    return [replace(filters, status=(status,)) for status in filters.status]
 
 
 def _due_page(
@@ -195,17 +181,47 @@ def _page(
     return stmt.order_by(Ticket.id.desc()).limit(limit)
 
 
+_DONE = frozenset({Status.resolved.value, Status.closed.value})
+_WORKING_SET = aliased(Ticket, name="working")
+
+
+def _working_set(filters: TicketFilter) -> tuple[ColumnElement[bool] | None, str]:
+    """An agent's or a group's tickets in several unfinished statuses, as ids read from the
+    (assignee|group, status, id) index alone, and which of the two it narrowed on. Asked as plain
+    conditions, the planner walks the (assignee|group, id) index in page order through every
+    finished ticket of theirs, which is most of a long history, to fill a page of their few open
+    ones."""
+    if len(filters.status) < 2 or _DONE.intersection(filters.status):
+        return None, ""
+    if filters.assignee_id is not None and not filters.unassigned:
+        narrow, on = _WORKING_SET.assignee_id == filters.assignee_id, "assignee"
+    elif filters.group_id is not None:
+        narrow, on = _WORKING_SET.group_id == filters.group_id, "group"
+    else:
+        return None, ""
+    ids = select(_WORKING_SET.id).where(narrow, _WORKING_SET.status.in_(filters.status))
+    return Ticket.id.in_(ids), on
+
+
 def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
-    if filters.status:
+    working, on = _working_set(filters)
+    if working is not None:  # it holds the status condition and the one it narrowed on
+        stmt = stmt.where(working)
+    elif filters.status:
         stmt = stmt.where(Ticket.status.in_(filters.status))
-    if filters.priority:
-        stmt = stmt.where(Ticket.priority.in_(filters.priority))
     if filters.unassigned:
         stmt = stmt.where(Ticket.assignee_id.is_(None))
-    elif filters.assignee_id is not None:
+    elif filters.assignee_id is not None and on != "assignee":
         stmt = stmt.where(Ticket.assignee_id == filters.assignee_id)
-    if filters.group_id is not None:
+    if filters.group_id is not None and on != "group":
         stmt = stmt.where(Ticket.group_id == filters.group_id)
+    return _refined(session, stmt, filters)
+
+
+def _refined(session: Session, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
+    """The conditions besides status, assignee and group."""
+    if filters.priority:
+        stmt = stmt.where(Ticket.priority.in_(filters.priority))
     if filters.requester_id is not None:
         stmt = stmt.where(Ticket.requester_id == filters.requester_id)
     if filters.organization_id is not None:
