@@ -54,6 +54,13 @@ def resolved_ticket(client: TestClient, people: dict[str, Person], db: Database)
     return ticket_id, link_of(db, pat.id)
 
 
+def survey_csrf(html: str) -> str:
+    """The token of the survey form (the last form of the page)."""
+    found = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return str(found[-1])
+
+
 def checked(html: str) -> list[str]:
     return re.findall(r'name="score" value="(\d+)" required checked', html)
 
@@ -161,7 +168,9 @@ def test_the_portal_shows_the_survey_to_the_requester_while_unanswered(
     assert "How did we do?" in page.text
     assert f'href="{url}?score=5"' in page.text and f'href="{url}"' in page.text
     survey = client.get(url)
-    client.post(url, data={"score": "4", "csrf_token": csrf(survey.text)})
+    # The survey form's own token: the header's sign-out form carries the session's.
+    answered = client.post(url, data={"score": "4", "csrf_token": survey_csrf(survey.text)})
+    assert answered.status_code == 200, answered.text
     assert "/survey/csat/" not in client.get(f"/portal/tickets/{ticket_id}").text
 
 
@@ -277,3 +286,17 @@ def test_the_customer_reaches_the_survey_from_the_inbox(
     assert 'href="/inbox"' in page.text  # customers have the inbox in their navigation
     assert f'href="{link}"' in page.text
     assert f"/agent/tickets/{ticket_id}" not in page.text
+    survey = client.get(link).text
+    assert "Printer on fire" in survey
+    header = survey.split("</header>", 1)[0]
+    assert 'href="/login"' not in header and "customer" in header  # signed in: the header says who
+
+
+def test_a_signed_out_visitor_answers_without_signing_in(
+    client: TestClient, people: dict[str, Person], db: Database
+) -> None:
+    _ticket_id, link = resolved_ticket(client, people, db)
+    client.cookies.clear()
+    page = client.get(link)
+    assert page.status_code == 200 and "Printer on fire" in page.text
+    assert 'href="/login' in page.text.split("</header>", 1)[0]

@@ -22,7 +22,7 @@ from supportops.surveys import service as surveys
 from supportops.surveys.enums import SurveyKind
 from supportops.surveys.errors import SurveyAlreadyAnswered
 from supportops.surveys.schemas import CsatAnswer, CsatRead, NpsAnswer, SurveyView
-from supportops.web.pages import State, WebIdentity, render, templates, write_session
+from supportops.web.pages import State, WebIdentity, identity_of, render, templates, write_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +50,16 @@ def _kind(value: str) -> SurveyKind | None:
 def _message(request: Request, status_code: int, title: str, message: str) -> Response:
     """A page that only says something; it never shows a given answer back, since a forwarded
     link would show it to someone else."""
-    return render(request, "survey_message.html", status_code, title=title, message=message, identity=None)
+    return render(
+        request, "survey_message.html", status_code, title=title, message=message, identity=_header(request)
+    )
+
+
+def _header(request: Request) -> WebIdentity | None:
+    """Who is signed in, for the page header only: the link itself needs no sign-in, and the
+    survey is answered for the ticket the token names, whoever opens it."""
+    state: AppState = request.app.state.supportops
+    return identity_of(request, state)
 
 
 def _failure(request: Request, exc: SupportOpsError) -> Response:
@@ -74,7 +83,7 @@ def _form(
         "survey_form.html",
         status_code,
         title="How did we do?" if view.kind == SurveyKind.csat else "Would you recommend us?",
-        identity=None,
+        identity=_header(request),
         view=view,
         scale=list(view.kind.scale),
         question=question,
