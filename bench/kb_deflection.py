@@ -12,17 +12,23 @@ figure is read from ``POST /api/v1/kb/suggest`` as a signed-out visitor, the pro
 2. CLINC150: one article per intent from 20 train sentences; the no_match threshold is calibrated on
    10 other train sentences per intent plus oos_train, with articles only and again after 50 more per
    intent became linked tickets; then it is set through the settings API and judged on val + oos_val
-   (in-scope accuracy, OOS recall and precision).
+   (in-scope accuracy, OOS recall and precision). The threshold applies to the service's confidence
+   (best score - runner-up weight * second best, ``kb.confidence``); the weights 0 to 1 are swept on
+   the same in-scope calibration queries (with tickets) and the weight whose deflection threshold
+   rejects the most out-of-scope training queries of the OOS+ variant (250: oos_train and 150 more,
+   none in oos_val) is recommended.
 3. HINT3 v1: per bot, a quarter of the intents held out entirely (their sentences are out of scope),
    articles from half of each other intent's sentences, the other half as queries; OOS recall at the
-   published platforms' in-scope accuracy, pooled over several random splits.
+   published platforms' in-scope accuracy, pooled over several random splits; also with the top
+   score alone as the confidence (the rule before the runner-up weight), on the same answers.
 4. Speed on 10,000 articles: /kb/suggest latency over HTTP, the service call and the index alone,
    and publish -> top suggestion, in this process and in a second one on the same file.
 
 The suggestion mode is the product's: word embeddings blended in when the ``semantic`` extra is
 installed, unless ``--lexical`` (or SUPPORTOPS_SEMANTIC_SEARCH=false) switches them off.
 
-Usage:  .venv/bin/python bench/kb_deflection.py [--quick] [--lexical] [--data ../shared/data] [--seed 0]
+Usage:  .venv/bin/python bench/kb_deflection.py [--quick] [--lexical] [--skip-speed] [--data ../shared/data]
+        [--seed 0]
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -73,6 +79,8 @@ HINT3_SPLITS = 3
 """Random intent splits per bot in a full run, pooled."""
 THRESHOLDS = np.round(np.arange(0.0, 1.0005, 0.005), 3)
 """The no_match thresholds swept."""
+WEIGHTS = np.round(np.arange(0.0, 1.0001, 0.05), 2)
+"""The runner-up weights swept (``kb.confidence``: best score - weight * second best)."""
 CURVE = (0.0, 0.1, 0.15, 0.2, 0.225, 0.25, 0.275, 0.3, 0.35, 0.4)
 """The thresholds whose calibration figures are printed."""
 KEEP_MARGIN = 0.02
@@ -148,13 +156,28 @@ def draft(key: str, title: str, questions: Sequence[str]) -> Draft:
 # --- a help desk in-process ------------------------------------------------------------------------
 
 
-@dataclass
+def product_weight() -> float:
+    """The runner-up weight the service applies in this process's suggestion mode."""
+    return kb.RUNNER_UP_WEIGHT if semantic.embedder() is None else kb.RUNNER_UP_WEIGHT_SEMANTIC
+
+
+@dataclass(frozen=True)
 class Answer:
-    """What /kb/suggest answered for one query."""
+    """What /kb/suggest answered for one query, and the confidence its no_match rests on."""
 
     ids: list[int]
-    top: float | None
+    scores: list[float]
     no_match: bool
+    confidence: float | None
+    """``kb.confidence`` of the scores at the runner-up weight this answer is judged with."""
+
+    def weighted(self, weight: float) -> Answer:
+        """The same answer judged with another runner-up weight."""
+        return replace(self, confidence=kb.confidence(self.scores, runner_up_weight=weight))
+
+
+def reweighted(answers: Sequence[Answer], weight: float) -> list[Answer]:
+    return [a.weighted(weight) for a in answers]
 
 
 @dataclass
@@ -222,8 +245,9 @@ class Desk:
         response.raise_for_status()
         body = response.json()
         ids = [s["article_id"] for s in body["suggestions"]]
-        top = body["suggestions"][0]["score"] if ids else None
-        return Answer(ids=ids, top=top, no_match=body["no_match"])
+        scores = [s["score"] for s in body["suggestions"]]
+        sure = kb.confidence(scores, runner_up_weight=product_weight())
+        return Answer(ids=ids, scores=scores, no_match=body["no_match"], confidence=sure)
 
     def suggest_all(self, texts: Sequence[str]) -> list[Answer]:
         return [self.suggest(t) for t in texts]
@@ -293,7 +317,7 @@ def hit_at(answers: Sequence[Answer | list[int]], expected: Sequence[int], k: in
 
 
 def accepted(answer: Answer, threshold: float) -> bool:
-    return answer.top is not None and answer.top >= threshold
+    return answer.confidence is not None and answer.confidence >= threshold
 
 
 def in_scope_accuracy(answers: Sequence[Answer], expected: Sequence[int], threshold: float) -> float:
@@ -439,17 +463,66 @@ def oos_figures(
     )
 
 
+def curve_area(in_scope: Sequence[Answer], expected: Sequence[int], oos: Sequence[Answer]) -> float:
+    """Area under OOS recall against in-scope accuracy over the swept thresholds: every operating
+    point at once (the higher, the better the confidence separates right answers from the rest)."""
+    points = sorted((in_scope_accuracy(in_scope, expected, t), oos_recall(oos, t)) for t in THRESHOLDS)
+    return float(np.trapezoid([r for _, r in points], [a for a, _ in points]))
+
+
+@dataclass
+class WeightFigures:
+    """A runner-up weight on the calibration queries: its deflection-rule threshold and figures."""
+
+    weight: float
+    threshold: float
+    in_scope_accuracy: float
+    oos_recall: float
+    area: float
+
+
+def weigh(in_scope: Sequence[Answer], expected: Sequence[int], oos: Sequence[Answer]) -> list[WeightFigures]:
+    """Each runner-up weight of ``WEIGHTS`` with its deflection-rule threshold."""
+    out = []
+    for weight in WEIGHTS:
+        mine, theirs = reweighted(in_scope, float(weight)), reweighted(oos, float(weight))
+        t = deflection_threshold(mine, expected)
+        out.append(
+            WeightFigures(
+                weight=float(weight),
+                threshold=t,
+                in_scope_accuracy=in_scope_accuracy(mine, expected, t),
+                oos_recall=oos_recall(theirs, t),
+                area=curve_area(mine, expected, theirs),
+            )
+        )
+    return out
+
+
+def recommended_weight(figures: Sequence[WeightFigures]) -> WeightFigures:
+    """The weight whose deflection-rule threshold rejects the most out-of-scope calibration queries
+    (the product's operating point); on a tie the larger area under the curve, then the smaller weight."""
+    return max(figures, key=lambda f: (f.oos_recall, f.area, -f.weight))
+
+
 @dataclass
 class ClincResult:
     calibration: dict[str, dict[str, OosFigures]]
     """Variant -> rule -> figures on the calibration queries at the threshold that rule chose."""
     val: dict[str, OosFigures]
     """Rule -> figures on val + oos_val, with the linked tickets, at that rule's threshold."""
+    weights: list[WeightFigures]
+    """The runner-up weights swept on the calibration queries, with the linked tickets."""
 
     @property
     def threshold(self) -> float:
         """The recommended no_match threshold: the deflection rule, with the linked tickets."""
         return self.val["deflection"].threshold
+
+    @property
+    def weight(self) -> WeightFigures:
+        """The recommended runner-up weight."""
+        return recommended_weight(self.weights)
 
 
 def print_curve(in_scope: Sequence[Answer], expected: Sequence[int], oos: Sequence[Answer]) -> None:
@@ -472,6 +545,8 @@ def run_clinc(template: Path, folder: Path, data: Path, seed: int, step: int) ->
         loop += [(intent, s) for s in sentences[ARTICLE_QUESTIONS + 10 : ARTICLE_QUESTIONS + 60]]
     calibration, loop, val = calibration[::step], loop[::step], clinc["val"][::step]
     oos_train, oos_val = [t for t, _ in clinc["oos_train"]], [t for t, _ in clinc["oos_val"]]
+    plus = json.loads((data / "clinc150" / "oos_plus_train.json").read_text(encoding="utf-8"))
+    oos_plus = [one_line(text) for text, _ in plus["oos_train_plus"]]
     print(
         f"\n## CLINC150: {len(drafts)} articles; calibration on {len(calibration)} held-out train sentences +"
         f" {len(oos_train)} oos_train; {len(loop)} other train sentences as linked tickets in the second"
@@ -499,6 +574,18 @@ def run_clinc(template: Path, folder: Path, data: Path, seed: int, step: int) ->
                     f"  {rule} rule: threshold {f.threshold:.3f}, in-scope accuracy {f.in_scope_accuracy:.4f},"
                     f" OOS recall {f.oos_recall:.4f}"
                 )
+        weights = weigh(in_scope, expected, desk.suggest_all(oos_plus))
+        chosen = recommended_weight(weights)
+        print(
+            f"runner-up weights (confidence = best - weight * second best; the service's is {product_weight():.2f}),"
+            f" calibration with tickets and the {len(oos_plus)} OOS+ out-of-scope train queries, deflection rule:"
+        )
+        print("| weight | threshold | in-scope acc | OOS recall | area under the curve |")
+        for f in weights:
+            mark = " (recommended)" if f is chosen else ""
+            print(
+                f"| {f.weight:.2f}{mark} | {f.threshold:.3f} | {f.in_scope_accuracy:.4f} | {f.oos_recall:.4f} | {f.area:.5f} |"
+            )
         desk.set_threshold(rules["deflection"])
         val_expected = [ids[intent] for _, intent in val]
         val_in, val_oos = desk.suggest_all([t for t, _ in val]), desk.suggest_all(oos_val)
@@ -506,6 +593,7 @@ def run_clinc(template: Path, folder: Path, data: Path, seed: int, step: int) ->
     result = ClincResult(
         calibration=calibrated,
         val={rule: oos_figures(val_in, val_expected, val_oos, t) for rule, t in rules.items()},
+        weights=weights,
     )
     print(
         f"val, with the tickets: top-1 with no rejection {result.val['deflection'].top1:.4f}; no_match flags agree: {agree}"
@@ -555,12 +643,17 @@ class Hint3Result:
     top1: float
     at_default: tuple[float, float]
     """(in-scope accuracy, OOS recall) at the threshold calibrated on CLINC150."""
-    comparisons: list[tuple[Published, tuple[float, float] | None]]
-    """Each platform's row, with our (threshold, OOS recall) at its in-scope accuracy."""
+    comparisons: list[tuple[Published, tuple[float, float] | None, tuple[float, float] | None]]
+    """Each platform's row, with our (threshold, OOS recall) at its in-scope accuracy, then the same
+    with the top score alone as the confidence (runner-up weight 0, the rule before), same answers."""
 
     @property
-    def best(self) -> tuple[Published, tuple[float, float] | None]:
+    def best(self) -> tuple[Published, tuple[float, float] | None, tuple[float, float] | None]:
         return max(self.comparisons, key=lambda c: c[0].oos_recall)
+
+
+def shown(ours: tuple[float, float] | None) -> str:
+    return "unreachable" if ours is None else f"{ours[0]:.3f}, {ours[1]:.4f}"
 
 
 def run_hint3(
@@ -591,6 +684,7 @@ def run_hint3(
                 in_scope += desk.suggest_all([s for _, s in queries])
                 expected += [ids[intent] for intent, _ in queries]
                 oos += desk.suggest_all([s for intent in sorted(held_out) for s in intents[intent]])
+        top_only = reweighted(in_scope, 0.0)
         result = Hint3Result(
             bot=bot,
             in_scope=len(in_scope),
@@ -598,7 +692,11 @@ def run_hint3(
             top1=hit_at(in_scope, expected, 1),
             at_default=(in_scope_accuracy(in_scope, expected, threshold), oos_recall(oos, threshold)),
             comparisons=[
-                (row, best_oos_recall_at(in_scope, expected, oos, row.in_scope_accuracy))
+                (
+                    row,
+                    best_oos_recall_at(in_scope, expected, oos, row.in_scope_accuracy),
+                    best_oos_recall_at(top_only, expected, reweighted(oos, 0.0), row.in_scope_accuracy),
+                )
                 for row in published_rows(data / "hint3" / "published_results_v1", bot)
             ],
         )
@@ -608,11 +706,14 @@ def run_hint3(
             f" {result.top1:.4f}; at threshold {threshold:.3f}: in-scope accuracy {result.at_default[0]:.4f},"
             f" OOS recall {result.at_default[1]:.4f}"
         )
-        print("| platform (thr) | in-scope acc | OOS recall | ours at that in-scope acc: thr, OOS recall |")
-        for row, ours in result.comparisons:
-            mine = "unreachable" if ours is None else f"{ours[0]:.3f}, {ours[1]:.4f}"
+        print(
+            "| platform (thr) | in-scope acc | OOS recall | ours at that in-scope acc: thr, OOS recall"
+            " | the same, top score alone |"
+        )
+        for row, ours, before in result.comparisons:
             print(
-                f"| {row.platform} ({row.threshold:.1f}) | {row.in_scope_accuracy:.4f} | {row.oos_recall:.4f} | {mine} |"
+                f"| {row.platform} ({row.threshold:.1f}) | {row.in_scope_accuracy:.4f} | {row.oos_recall:.4f}"
+                f" | {shown(ours)} | {shown(before)} |"
             )
     return results
 
@@ -796,7 +897,7 @@ def rejected_share(answers: Sequence[Answer], threshold: float) -> float:
 
 
 def summary(
-    mode: str, bank: BankingResult, clinc: ClincResult, hint3: list[Hint3Result], speed: SpeedResult
+    mode: str, bank: BankingResult, clinc: ClincResult, hint3: list[Hint3Result], speed: SpeedResult | None
 ) -> None:
     print(f"\n## Summary ({mode})\n")
     print("| measure | result | goal or reference |")
@@ -825,24 +926,32 @@ def summary(
             " BERT oos-threshold 0.962 / 0.523 (test) |"
         )
     for r in hint3:
-        row, ours = r.best
+        row, ours, before = r.best
         mine = "unreachable" if ours is None else f"{ours[1]:.3f} (thr {ours[0]:.3f})"
+        old = "unreachable" if before is None else f"{before[1]:.3f}"
         print(
-            f"| HINT3 {r.bot}: OOS recall at in-scope acc {row.in_scope_accuracy:.3f} | {mine} |"
-            f" {row.platform} {row.oos_recall:.3f} (test) |"
+            f"| HINT3 {r.bot}: OOS recall at in-scope acc {row.in_scope_accuracy:.3f} | {mine}; top score alone"
+            f" {old} | {row.platform} {row.oos_recall:.3f} (test) |"
         )
-    for name, values in (("HTTP", speed.http), ("service", speed.service), ("index", speed.index)):
+    if speed is not None:
+        for name, values in (("HTTP", speed.http), ("service", speed.service), ("index", speed.index)):
+            print(
+                f"| /kb/suggest latency, {name}, {speed.articles} articles: p50 / p99 |"
+                f" {percentile(values, 50):.1f} / {percentile(values, 99):.1f} ms | p99 < 20 ms (HTTP) |"
+            )
+        print(f"| publish -> top suggestion, this process: max | {seconds_max(speed.searchable)} | < 1 s |")
         print(
-            f"| /kb/suggest latency, {name}, {speed.articles} articles: p50 / p99 |"
-            f" {percentile(values, 50):.1f} / {percentile(values, 99):.1f} ms | p99 < 20 ms (HTTP) |"
+            f"| publish -> top suggestion, second process: max | {seconds_max(speed.searchable_other)} | < 1 s |"
         )
-    print(f"| publish -> top suggestion, this process: max | {seconds_max(speed.searchable)} | < 1 s |")
+    suffix = "" if mode == "lexical" else "_SEMANTIC"
     print(
-        f"| publish -> top suggestion, second process: max | {seconds_max(speed.searchable_other)} | < 1 s |"
+        f"\nrecommended NO_MATCH_THRESHOLD{suffix} = {clinc.threshold:.3f} at the service's runner-up weight"
+        f" {product_weight():.2f} (deflection rule, CLINC150 calibration, with tickets)"
     )
-    constant = "NO_MATCH_THRESHOLD" if mode == "lexical" else "NO_MATCH_THRESHOLD_SEMANTIC"
+    f = clinc.weight
     print(
-        f"\nrecommended {constant} = {clinc.threshold:.3f} (deflection rule, CLINC150 calibration, with tickets)"
+        f"recommended RUNNER_UP_WEIGHT{suffix} = {f.weight:.2f} (its deflection threshold {f.threshold:.3f}"
+        f" rejects {f.oos_recall:.3f} of the OOS+ out-of-scope train queries; the threshold follows the weight)"
     )
 
 
@@ -861,6 +970,7 @@ def main() -> None:
         help="switch the word embeddings off (SUPPORTOPS_SEMANTIC_SEARCH=false); by default the product's setting",
     )
     parser.add_argument("--speed-only", action="store_true", help="only the speed part (4.)")
+    parser.add_argument("--skip-speed", action="store_true", help="the quality parts only (1. to 3.)")
     args = parser.parse_args()
     if args.lexical:
         os.environ["SUPPORTOPS_SEMANTIC_SEARCH"] = "false"
@@ -868,6 +978,7 @@ def main() -> None:
     needed = [
         "banking77/train.csv",
         "clinc150/data_full_train_val.json",
+        "clinc150/oos_plus_train.json",
         "hint3/v1",
         "bitext_customer_support",
     ]
@@ -898,7 +1009,7 @@ def main() -> None:
         print(f"({time.perf_counter() - started:.0f} s so far)")
         hint3 = run_hint3(template, folder, args.data, seeds, clinc.threshold)
         print(f"({time.perf_counter() - started:.0f} s so far)")
-        speed = run_speed(template, folder, args.data, args.seed, args.quick)
+        speed = None if args.skip_speed else run_speed(template, folder, args.data, args.seed, args.quick)
     summary("lexical" if embedder is None else "semantic", bank, clinc, hint3, speed)
     print(f"\n(total {time.perf_counter() - started:.0f} s)")
 

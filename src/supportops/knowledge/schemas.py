@@ -139,7 +139,12 @@ class Suggestion(BaseModel):
 
 class SuggestResponse(BaseModel):
     suggestions: list[Suggestion]
-    no_match: bool = Field(description="True when the best score is below the calibrated threshold.")
+    no_match: bool = Field(
+        description=(
+            "True when the confidence (the best score less 0.15 times the runner-up article's) is"
+            " below the calibrated threshold."
+        )
+    )
     search_id: int | None = Field(description="Send it back with a click, a vote or the outcome.")
     threshold: float
 
