@@ -8,6 +8,7 @@ from supportops.db.base import Base
 from supportops.imports import models as import_models
 from supportops.jobs import models as job_models
 from supportops.knowledge import models as knowledge_models
+from supportops.knowledge import semantic
 from supportops.macros import models as macro_models
 from supportops.metrics import models as metric_models
 from supportops.notifications import models as notification_models
@@ -23,6 +24,7 @@ from supportops.surveys import models as survey_models
 from supportops.tickets import models as ticket_models
 from supportops.tickets import service as ticket_service
 from supportops.tickets import views as ticket_views
+from supportops.triage import embedding as triage_embedding
 from supportops.triage import handlers as triage_handlers
 from supportops.triage import models as triage_models
 
@@ -51,3 +53,7 @@ LOADED = (
 )
 
 metadata = Base.metadata
+
+# Triage reads sentence embeddings from the knowledge base's packaged model when the optional
+# ``semantic`` extra is installed (the two domains are siblings, so the application connects them).
+triage_embedding.provide(semantic.embedder)

@@ -12,6 +12,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from supportops.cli.triage import triage_app
+from supportops.knowledge import semantic
 from supportops.triage import TrainedModel, persistence
 from tests.triage.synthetic import tickets
 
@@ -234,7 +235,7 @@ def test_an_unreadable_csv_is_one_clear_line(tmp_path: Path) -> None:
 def test_a_model_of_another_format_version_is_one_clear_line(
     model_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    model = TrainedModel.from_bytes(model_file.read_bytes())
+    model = TrainedModel.from_bytes(model_file.read_bytes(), embedder=semantic.embedder())
     monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
     future = tmp_path / "future.bin"
     future.write_bytes(model.to_bytes())

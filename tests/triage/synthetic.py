@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import random
+import zlib
+
+import numpy as np
+from numpy.typing import NDArray
 
 TOPICS = {
     "billing": ["invoice", "charge", "refund", "payment", "billed", "receipt", "price", "card"],
@@ -34,3 +38,23 @@ def tickets(
             texts.append(" ".join(words))
             names.append(label)
     return texts, names
+
+
+class WordVectors:
+    """A stand-in for the packaged sentence embedder: the normalised mean of a fixed random vector per
+    word (seeded by the word's CRC), so the tests need neither the ``semantic`` extra nor its model."""
+
+    def __init__(self, name: str = "test-word-vectors-16", dimension: int = 16) -> None:
+        self.name = name
+        self.dimension = dimension
+
+    def _vector(self, word: str) -> NDArray[np.float32]:
+        return np.random.default_rng(zlib.crc32(word.encode())).normal(size=self.dimension).astype(np.float32)
+
+    def embed(self, texts: list[str]) -> NDArray[np.float32]:
+        rows = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                rows[row] += self._vector(word)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows / np.where(norms > 0, norms, 1)

@@ -10,9 +10,10 @@ import pytest
 from supportops.kit.clock import FrozenClock
 from supportops.kit.errors import InvalidInput
 from supportops.kit.text import normalise
-from supportops.triage import InvalidTriageData, evaluate, train
+from supportops.triage import InvalidTriageData, TrainedModel, evaluate, train
 from supportops.triage.classifier import ALTERNATIVES
-from tests.triage.synthetic import tickets
+from supportops.triage.embedding import EmbeddingBlock
+from tests.triage.synthetic import WordVectors, tickets
 
 
 def test_separable_labels_are_learned_and_the_cross_validated_metrics_are_stored() -> None:
@@ -78,6 +79,37 @@ def test_the_same_seed_trains_the_same_model_and_the_clock_dates_it() -> None:
     second = train(texts, labels, seed=5)
     assert np.array_equal(first.probabilities(texts), second.probabilities(texts))
     assert first.created_at == at
+
+
+def test_with_an_embedder_the_model_learns_from_words_and_embeddings() -> None:
+    texts, labels = tickets(30, seed=1)
+    vectors = WordVectors()
+    model = train(texts, labels, seed=0, embedder=vectors)
+    assert model.embedding is not None and model.embedding.model == vectors.name
+    assert model.coef.shape == (4, model.featurizer.size + model.embedding.size)
+    unseen = evaluate(model, *tickets(20, seed=2))
+    assert unseen.accuracy >= 0.97 and model.metrics.accuracy >= 0.95
+    probabilities = model.probabilities(tickets(5, seed=3)[0])
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    again = train(texts, labels, seed=0, embedder=vectors)
+    assert np.array_equal(again.probabilities(texts), model.probabilities(texts))
+
+
+def test_embedding_features_approximate_a_gaussian_kernel() -> None:
+    block = EmbeddingBlock.create("m", 8, seed=0, kernel_features=20_000, gamma=1.0, weight=1.0)
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(5, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    kernel = block.features(vectors)[:, 8:]
+    distances = ((vectors[:, None, :] - vectors[None, :, :]) ** 2).sum(axis=2)
+    assert np.allclose(kernel @ kernel.T, np.exp(-distances), atol=0.03)
+
+
+def test_an_embedder_of_another_dimension_is_refused() -> None:
+    data = train(*tickets(10, seed=1), seed=0, embedder=WordVectors()).to_bytes()
+    loaded = TrainedModel.from_bytes(data, embedder=WordVectors(dimension=8))  # same name, other size
+    with pytest.raises(ValueError, match="expects 16 dimensions"):
+        loaded.predict(["refund my invoice"])
 
 
 def test_predicting_nothing_gives_nothing() -> None:

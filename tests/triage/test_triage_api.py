@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,10 +13,10 @@ from supportops.auth.principal import SYSTEM
 from supportops.db.session import Database
 from supportops.jobs import service as jobs
 from supportops.kit.clock import FrozenClock
-from supportops.triage import service, train
+from supportops.triage import TrainedModel, embedding, service, train
 from supportops.triage.models import TriageModel, TriageRule
 from tests.factories import Team, make_team
-from tests.triage.synthetic import tickets
+from tests.triage.synthetic import WordVectors, tickets
 
 
 @pytest.fixture
@@ -29,6 +30,21 @@ def _create(client: TestClient, team: Team, **body: Any) -> dict[str, Any]:
     )
     assert resp.status_code == 201, resp.text
     return dict(client.get(f"/api/v1/tickets/{resp.json()['id']}", headers=team.agent.headers).json())
+
+
+def _solve(client: TestClient, team: Team, texts: list[str], labels: list[str]) -> None:
+    """Open and resolve one ticket per text, with its category set by a person."""
+    for text, label in zip(texts, labels, strict=True):
+        created = client.post(
+            "/api/v1/tickets",
+            json={"subject": text, "category": label, "assignee_id": team.agent.id},
+            headers=team.agent.headers,
+        ).json()
+        client.post(
+            f"/api/v1/tickets/{created['id']}/transitions",
+            json={"to": "resolved"},
+            headers=team.agent.headers,
+        )
 
 
 def _triage_events(client: TestClient, team: Team, ticket_id: int) -> list[dict[str, Any]]:
@@ -124,17 +140,7 @@ def test_retraining_from_solved_tickets_makes_a_new_active_version(
     too_few = client.post("/api/v1/triage/models", json={"field": "category"}, headers=team.admin.headers)
     assert too_few.status_code == 422 and "at least" in too_few.text
     texts, labels = tickets(8, seed=2)
-    for text, label in zip(texts, labels, strict=True):
-        created = client.post(
-            "/api/v1/tickets",
-            json={"subject": text, "category": label, "assignee_id": team.agent.id},
-            headers=team.agent.headers,
-        ).json()
-        client.post(
-            f"/api/v1/tickets/{created['id']}/transitions",
-            json={"to": "resolved"},
-            headers=team.agent.headers,
-        )
+    _solve(client, team, texts, labels)
     queued = client.post("/api/v1/triage/models", json={"field": "category"}, headers=team.admin.headers)
     assert queued.status_code == 202 and queued.json()["tickets"] == len(texts)
     assert client.post("/api/v1/triage/models", json={}, headers=team.agent.headers).status_code == 403
@@ -147,3 +153,46 @@ def test_retraining_from_solved_tickets_makes_a_new_active_version(
     assert guess.status_code == 200 and guess.json()["label"] == "shipping"
     with db.unit_of_work(write=False) as session:
         assert session.scalar(select(func.count()).select_from(TriageModel)) == 1
+
+
+def test_with_an_embedder_provided_training_uses_it_and_the_model_needs_it(
+    client: TestClient, team: Team, db: Database, clock: FrozenClock
+) -> None:
+    vectors = WordVectors()
+    previous = embedding.provide(lambda: vectors)
+    try:
+        _solve(client, team, *tickets(10, seed=2))
+        queued = client.post("/api/v1/triage/models", json={"field": "category"}, headers=team.admin.headers)
+        assert queued.status_code == 202
+        jobs.run_due(db, clock=clock, worker="w")
+        guess = client.post(
+            "/api/v1/triage/predict", json={"text": "courier tracking parcel"}, headers=team.agent.headers
+        )
+        assert guess.status_code == 200 and guess.json()["label"] == "shipping"
+    finally:
+        embedding.provide(previous)
+    with db.unit_of_work(write=False) as session:
+        data = session.scalar(select(TriageModel.data))
+    stored = TrainedModel.from_bytes(bytes(data or b""), embedder=vectors)
+    assert stored.embedding is not None and stored.embedding.model == vectors.name
+
+
+@pytest.fixture
+def no_embeddings() -> Iterator[None]:
+    previous = embedding.provide(None)
+    yield
+    embedding.provide(previous)
+
+
+@pytest.mark.usefixtures("no_embeddings")
+def test_a_model_that_needs_missing_embeddings_is_not_used_and_says_what_to_install(
+    client: TestClient, team: Team, db: Database, clock: FrozenClock
+) -> None:
+    model = train(*tickets(30, seed=1), seed=0, embedder=WordVectors())
+    with db.unit_of_work() as session:
+        service.store_model(session, model=model, field="category", now=clock.now(), actor=SYSTEM)
+    ticket = _create(client, team, subject="refund invoice charge", description="payment billed twice")
+    assert ticket["category"] is None and "needs-triage" not in ticket["tags"]
+    assert _triage_events(client, team, ticket["id"]) == []
+    guess = client.post("/api/v1/triage/predict", json={"text": "refund"}, headers=team.agent.headers)
+    assert guess.status_code == 422 and "`semantic` extra" in guess.text, guess.text

@@ -18,6 +18,7 @@ import typer
 
 from supportops.cli.common import fail as _fail
 from supportops.kit.errors import SupportOpsError
+from supportops.knowledge import semantic
 from supportops.triage import Evaluation, TrainedModel, evaluate, stratified_split, train
 
 triage_app = typer.Typer(no_args_is_help=True, help="Ticket triage: a category classifier with confidences.")
@@ -53,7 +54,7 @@ def _read_csv(path: Path, text_column: str, label_column: str) -> tuple[list[str
 def _train(texts: list[str], labels: list[str]) -> tuple[TrainedModel, float]:
     start = time.perf_counter()
     try:
-        model = train(texts, labels, seed=SEED)
+        model = train(texts, labels, seed=SEED, embedder=semantic.embedder())
     except SupportOpsError as exc:
         raise _fail(exc.detail) from None
     return model, time.perf_counter() - start
@@ -61,7 +62,7 @@ def _train(texts: list[str], labels: list[str]) -> tuple[TrainedModel, float]:
 
 def _load_model(path: Path) -> TrainedModel:
     try:
-        return TrainedModel.from_bytes(path.read_bytes())
+        return TrainedModel.from_bytes(path.read_bytes(), embedder=semantic.embedder())
     except OSError as exc:
         raise _fail(f"cannot read the model {path}: {exc.strerror}; train one with `triage train`") from None
     except SupportOpsError as exc:

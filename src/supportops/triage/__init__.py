@@ -7,12 +7,15 @@ The classifier modules are pure: plain texts and labels in, predictions and byte
 
 from supportops.triage.classifier import Alternative, Prediction, TrainedModel, TrainingMetrics, train
 from supportops.triage.data import Split, stratified_split
-from supportops.triage.errors import InvalidTriageData, ModelFormatError
+from supportops.triage.embedding import Embedder
+from supportops.triage.errors import EmbeddingsUnavailable, InvalidTriageData, ModelFormatError
 from supportops.triage.evaluation import ClassRow, Evaluation, ThresholdRow, evaluate, score
 
 __all__ = [
     "Alternative",
     "ClassRow",
+    "Embedder",
+    "EmbeddingsUnavailable",
     "Evaluation",
     "InvalidTriageData",
     "ModelFormatError",

@@ -1,4 +1,4 @@
-"""Errors of the triage classifier; both are :class:`InvalidInput`, so the API answers them with 422."""
+"""Errors of the triage classifier; all are :class:`InvalidInput`, so the API answers them with 422."""
 
 from __future__ import annotations
 
@@ -11,3 +11,7 @@ class InvalidTriageData(InvalidInput):
 
 class ModelFormatError(InvalidInput):
     """Bytes that are not a triage model this version can read, so nothing is guessed from them."""
+
+
+class EmbeddingsUnavailable(InvalidInput):
+    """A model trained with sentence embeddings, loaded where that embedding model is not available."""

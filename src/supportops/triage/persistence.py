@@ -2,7 +2,9 @@
 
 Nothing in the file is executable, so loading a model cannot run code, and the file does not depend on
 the version of the library that trained it. The header names the format version; a reader refuses any
-other version rather than guessing what its fields mean.
+other version rather than guessing what its fields mean. A model with sentence-embedding features
+names its embedding model in the optional ``embedding`` header field; a reader from before that field
+refuses such a file as damaged (its weights have more columns than its vocabulary), never misreads it.
 """
 
 from __future__ import annotations

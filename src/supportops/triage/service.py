@@ -4,10 +4,15 @@ Rules apply in order of position, each matching rule setting its fields (a later
 The classifier then suggests the category when no rule set one: at or above the confidence threshold
 the category is set; below it the ticket is tagged ``needs-triage`` for a person. Every decision is a
 ``triage`` event on the ticket with the rules, the model version and the confidence.
+
+Models are trained with sentence embeddings when :func:`embedding.current` gives an embedder. A stored
+model that needs embeddings this process does not have is not used for new tickets (rules still
+apply, and a warning is logged); asking it for a prediction answers with what to install.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -29,14 +34,17 @@ from supportops.tickets import service as tickets
 from supportops.tickets.enums import PRIORITIES, Severity, Status
 from supportops.tickets.models import Ticket
 from supportops.tickets.schemas import TicketUpdate
+from supportops.triage import embedding
 from supportops.triage.classifier import TrainedModel, train
-from supportops.triage.errors import InvalidTriageData
+from supportops.triage.errors import EmbeddingsUnavailable, InvalidTriageData
 from supportops.triage.models import TriageModel, TriageRule
 
 TRAIN_JOB = "triage.train"
 NEEDS_TRIAGE = "needs-triage"
 CACHE_SECONDS = 2.0
 MIN_TRAINING_TICKETS = 20
+
+log = logging.getLogger(__name__)
 
 
 class RuleActions(BaseModel):
@@ -247,7 +255,9 @@ def _train_job(session: Session, payload: dict[str, Any], now: datetime) -> None
         counts[label] = counts.get(label, 0) + 1
     keep = [i for i, label in enumerate(labels) if counts[label] >= 2]  # a one-off label cannot be learned
     try:
-        model = train([texts[i] for i in keep], [labels[i] for i in keep], seed=0)
+        model = train(
+            [texts[i] for i in keep], [labels[i] for i in keep], seed=0, embedder=embedding.current()
+        )
     except InvalidTriageData as exc:
         raise RuntimeError(f"training the {field} model failed: {exc.detail}") from exc
     actor = Principal(
@@ -260,16 +270,24 @@ def _train_job(session: Session, payload: dict[str, Any], now: datetime) -> None
 
 
 class _Cache:
-    """Active rules and the active category model per database, for ``CACHE_SECONDS``."""
+    """Active rules and the active category model per database, for ``CACHE_SECONDS``.
+
+    A model that cannot be loaded here (it needs embeddings this process lacks) is kept as its error,
+    so that it is neither read again for every ticket nor silently taken for no model.
+    """
 
     def __init__(self) -> None:
         self._entries: weakref.WeakKeyDictionary[
-            Engine, tuple[float, list[TriageRule], TrainedModel | None, int | None]
+            Engine, tuple[float, list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]
         ] = weakref.WeakKeyDictionary()
-        self._models: dict[tuple[int, int], TrainedModel] = {}
+        self._models: weakref.WeakKeyDictionary[Engine, dict[int, TrainedModel | EmbeddingsUnavailable]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
-    def get(self, session: Session) -> tuple[list[TriageRule], TrainedModel | None, int | None]:
+    def get(
+        self, session: Session
+    ) -> tuple[list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]:
         engine = session.get_bind().engine
         with self._lock:
             entry = self._entries.get(engine)
@@ -289,11 +307,12 @@ class _Cache:
         ).first()
         model = None
         if row is not None:
-            key = (id(engine), row.id)
-            model = self._models.get(key)
+            with self._lock:
+                loaded = self._models.setdefault(engine, {})
+            model = loaded.get(row.id)
             if model is None:
                 data = session.scalar(select(TriageModel.data).where(TriageModel.id == row.id))
-                model = self._models[key] = TrainedModel.from_bytes(bytes(data or b""))
+                model = loaded[row.id] = _load(bytes(data or b""), row.version)
         version = row.version if row is not None else None
         with self._lock:
             self._entries[engine] = (time.monotonic() + CACHE_SECONDS, rules, model, version)
@@ -302,6 +321,14 @@ class _Cache:
     def forget(self, session: Session) -> None:
         with self._lock:
             self._entries.pop(session.get_bind().engine, None)
+
+
+def _load(data: bytes, version: int) -> TrainedModel | EmbeddingsUnavailable:
+    try:
+        return TrainedModel.from_bytes(data, embedder=embedding.current())
+    except EmbeddingsUnavailable as exc:
+        log.warning("triage model version %s is not used: %s", version, exc.detail)
+        return exc
 
 
 cache = _Cache()
@@ -315,7 +342,8 @@ def _facts(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def triage_new_ticket(session: Session, ticket_id: int, fields: dict[str, Any], now: datetime) -> None:
-    rules, model, version = cache.get(session)
+    rules, loaded, version = cache.get(session)
+    model = loaded if isinstance(loaded, TrainedModel) else None
     if not rules and model is None:
         return
     settings = get_settings()
@@ -372,6 +400,8 @@ def predict(session: Session, *, actor: Principal, text: str) -> dict[str, Any]:
     _, model, version = cache.get(session)
     if model is None:
         raise NotFound("No triage model has been trained yet; train one from solved tickets first.")
+    if isinstance(model, EmbeddingsUnavailable):
+        raise EmbeddingsUnavailable(model.detail)
     p = model.predict([text])[0]
     return {
         "label": p.label,
