@@ -69,8 +69,11 @@ def test_the_served_app_warms_the_index_and_settles_on_start(
 
     monkeypatch.setattr(longlived, "enable", enable)
     monkeypatch.setattr("supportops.knowledge.service.warm_index", lambda session: calls.append("warm"))
+    limits: list[dict[str, object]] = []
+    monkeypatch.setattr("supportops.app.threadpool_limits", lambda **kw: limits.append(kw))
     app = create_app(settings, clock=clock, db=db, run_worker=False, warm_up=True)
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         assert done.wait(10)
     assert calls == ["warm", "enable"]
+    assert limits == [{"limits": 1, "user_api": "blas"}]  # a request's small products: one BLAS thread
