@@ -1,22 +1,40 @@
-"""Bulk recomputation, which reads raw rows, gives exactly the clocks of the per-ticket path, and
-adds no metric event twice."""
+"""Bulk recomputation, which reads raw rows and folds them on integer microseconds, gives exactly
+the rows of the per-ticket path (clocks, metric events, summary, alarm), and adds no metric event
+twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from supportops.config import Settings
 from supportops.db.session import Database
 from supportops.kit.clock import FrozenClock
-from supportops.sla import service
-from supportops.sla.bulk import CLOCK_COLUMNS, recompute_all
+from supportops.sla import batch, service
+from supportops.sla.bulk import CLOCK_COLUMNS, _sqlite_text, _stored_time, recompute_all
+from supportops.sla.calendar import BusinessTime, Calendar, CalendarTime
+from supportops.sla.clocks import Metric, transitions
 from supportops.sla.models import SlaClock
+from supportops.sla.policy import PolicyRules
+from supportops.tickets.counters import LoggedEvent
+from supportops.tickets.enums import Status, StatusCategory
 from tests.factories import make_team
+
+# Split shifts in a zone that changes its clocks on 2026-03-29, a Saturday override and a holiday.
+BERLIN = Calendar.model_validate(
+    {
+        "timezone": "Europe/Berlin",
+        "week": {d: [["08:30", "12:00"], ["13:00", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        "holidays": ["2026-04-03", "2026-04-06"],
+        "overrides": {"2026-03-28": [["10:00", "14:00"]], "2026-03-29": [["01:00", "04:00"]]},
+    }
+)
 
 
 def _clocks(db: Database) -> dict[tuple[int, str, int], dict[str, Any]]:
@@ -27,11 +45,32 @@ def _clocks(db: Database) -> dict[tuple[int, str, int], dict[str, Any]]:
         }
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(("workers", "business"), [(1, False), (2, False), (2, True)])
 def test_recomputing_everything_gives_the_clocks_of_the_per_ticket_path(
-    client: TestClient, db: Database, clock: FrozenClock, settings: Settings, workers: int
+    client: TestClient, db: Database, clock: FrozenClock, settings: Settings, workers: int, business: bool
 ) -> None:
     team = make_team(db, clock.now())
+    if business:  # business hours with split shifts and a holiday, and more pauses, for P2 and P3
+        named = {"name": "Berlin", "definition": BERLIN.model_dump(mode="json")}
+        calendar = client.post("/api/v1/sla/calendars", json=named, headers=team.admin.headers).json()
+        policy = {
+            "name": "Office hours",
+            "position": 1,
+            "calendar_id": calendar["id"],
+            "conditions": {"all": [{"field": "priority", "operator": "in", "value": ["P2", "P3"]}]},
+            "targets": {
+                p: {
+                    "first_response": {"minutes": 45},
+                    "next_response": {"minutes": 30, "business": False},
+                    "resolution": {"minutes": 300},
+                }
+                for p in ("P2", "P3")
+            },
+            "pauses": {"resolution": ["pending", "on_hold"], "next_response": ["pending"]},
+            "warn_share": 0.5,
+        }
+        created = client.post("/api/v1/sla/policies", json=policy, headers=team.admin.headers)
+        assert created.status_code == 201, created.text
     ids = []
     for n, priority in enumerate(["P1", "P2", "P3", "P4", "P5", "P2"]):
         body = {"subject": f"case {n}", "priority": priority, "requester_id": team.customer.id}
@@ -64,3 +103,122 @@ def test_recomputing_everything_gives_the_clocks_of_the_per_ticket_path(
     assert report.tickets == len(ids)
     assert report.metric_events == 0  # every transition was recorded as it happened
     assert _clocks(db) == kept
+
+
+# --- the bulk fold against the per-ticket path, on random histories ---------------------------
+
+START = datetime(2026, 3, 26, 7, 45, tzinfo=UTC)  # Thursday before Berlin's spring change
+STATUSES = [s.value for s in Status]
+PAUSABLE = [StatusCategory.open, StatusCategory.pending, StatusCategory.on_hold]
+TICKET = 42
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> list[LoggedEvent]:
+    at = START + timedelta(
+        seconds=draw(st.integers(0, 6 * 86_400)), microseconds=draw(st.integers(0, 999_999))
+    )
+    created_status = draw(st.sampled_from([None, "new", "assigned", "pending", "on_hold", "resolved"]))
+    events = [LoggedEvent("created", at, data={"status": created_status} if created_status else None)]
+    for _ in range(draw(st.integers(0, 14))):
+        at += timedelta(
+            seconds=draw(st.sampled_from([0, 0, 1, 59, 600, 3600, 5 * 3600, 20 * 3600, 70 * 3600])),
+            microseconds=draw(st.sampled_from([0, 1, 250_000])),
+        )
+        if draw(st.booleans()):
+            author = draw(st.sampled_from(["agent", "agent", "customer", "customer", "system"]))
+            data = {"public": draw(st.sampled_from([True, True, True, False])), "author_kind": author}
+            events.append(LoggedEvent("message", at, data=data))
+        else:
+            status = draw(st.sampled_from(STATUSES))
+            events.append(LoggedEvent("change", at, field="status", new_value=status))
+    return events
+
+
+@st.composite
+def _rules(draw: st.DrawFn) -> PolicyRules:
+    minutes = st.one_of(st.sampled_from([1.0, 15.0, 45.0, 60.0, 240.0, 1440.0]), st.floats(0.01, 5000))
+    targets = {
+        metric: {"minutes": draw(minutes), "business": draw(st.booleans())}
+        for metric in Metric
+        if draw(st.integers(0, 4))
+    }
+    pauses = {metric: draw(st.lists(st.sampled_from(PAUSABLE), unique=True)) for metric in Metric}
+    return PolicyRules.model_validate(
+        {"targets": {"P2": targets}, "pauses": pauses, "warn_share": draw(st.floats(0.05, 0.95))}
+    )
+
+
+def _row(d: dict[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(_stored_time(d[c], True) if isinstance(d[c], datetime) else d[c] for c in columns)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    events=_events(),
+    rules=_rules(),
+    business=st.booleans(),
+    after=st.integers(-2 * 86_400, 9 * 86_400),
+    kept=st.integers(0, 2**40),
+    fired=st.lists(
+        st.tuples(st.sampled_from(list(Metric)), st.integers(0, 3), st.sampled_from(["warn", "breach"]))
+    ),
+)
+def test_the_bulk_fold_gives_the_rows_of_the_per_ticket_path(
+    events: list[LoggedEvent],
+    rules: PolicyRules,
+    business: bool,
+    after: int,
+    kept: int,
+    fired: list[tuple[Metric, int, str]],
+) -> None:
+    applied = service.Applied(7, rules, BusinessTime(BERLIN) if business else CalendarTime())
+    now = events[-1].at + timedelta(seconds=after, microseconds=123)
+    facts: dict[str, Any] = {"priority": "P2", "severity": None, "channel": "web", "category": None}
+    facts |= {"tags": [], "organization_id": None, "group_id": 3, "plan": None}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service, "applicable", lambda *_: applied)
+        # Some transitions on record already (a bit of ``kept`` per transition), some alarms fired.
+        steps = transitions(events, pauses=rules.pause_rules())
+        known = {(s.metric.value, s.cycle, s.kind.value, s.at) for n, s in enumerate(steps) if kept >> n & 1}
+        known |= {(m.value, c, kind, now) for m, c, kind in fired}
+        expected = service.Writes()
+        service.refresh(
+            None,  # type: ignore[arg-type]  # everything comes from the caller
+            TICKET,
+            now=now,
+            settings=Settings(),
+            new=True,
+            facts=facts,
+            history=events,
+            known=known,
+            writes=expected,
+        )
+        policies = batch.Policies(Settings())
+        policies.follow([applied])
+        rows = batch.compute(
+            None,
+            [(TICKET, *facts.values(), "stored", "stored", "stored")],
+            [_history_row(e) for e in events],
+            known={(TICKET, m, c, k, _sqlite_text(batch.epoch_us(at))) for m, c, k, at in known},
+            fired={(TICKET, m, c, k) for m, c, k, _ in known if k in ("warn", "breach")},
+            now=now,
+            policies=policies,
+            stored=_sqlite_text,
+        )
+    assert rows.clocks == [_row(c, CLOCK_COLUMNS[:-1]) for c in expected.clocks]
+    assert rows.events == [_row(e, ("ticket_id", "metric", "cycle", "kind", "at")) for e in expected.events]
+    assert rows.summaries == [_row(s, ("due", "warn", "breached", "ticket_id")) for s in expected.summaries]
+    assert rows.alarms == expected.alarms
+
+
+def _history_row(event: LoggedEvent) -> batch.Event:
+    """What the bulk history query returns for this event."""
+    data = event.data or {}
+    if event.kind == "message":
+        value = data.get("author_kind") if data.get("public") else None
+    elif event.kind == "created":
+        value = data.get("status")
+    else:
+        value = event.new_value
+    return (TICKET, event.kind, batch.epoch_us(event.at), _sqlite_text(batch.epoch_us(event.at)), value)
