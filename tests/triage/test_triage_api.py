@@ -196,3 +196,15 @@ def test_a_model_that_needs_missing_embeddings_is_not_used_and_says_what_to_inst
     assert _triage_events(client, team, ticket["id"]) == []
     guess = client.post("/api/v1/triage/predict", json={"text": "refund"}, headers=team.agent.headers)
     assert guess.status_code == 422 and "`semantic` extra" in guess.text, guess.text
+
+
+def test_training_reads_only_the_newest_solved_tickets(
+    client: TestClient, team: Team, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts, labels = tickets(12, seed=3)
+    _solve(client, team, texts, labels)
+    monkeypatch.setattr(service, "TRAINING_LIMIT", 5)
+    with db.unit_of_work(write=False) as session:
+        used, used_labels = service.training_set(session, "category")
+    assert [t.split("\n")[0] for t in used] == texts[::-1][:5]  # the newest five, newest first
+    assert used_labels == labels[::-1][:5]
