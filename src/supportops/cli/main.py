@@ -237,7 +237,10 @@ def serve(
     settings = get_settings()
     _require_migrated(settings.database_url)
     if not worker:
+        # Read again by the app of this process (one HTTP worker) as by spawned ones: the settings
+        # read above are cached, and would still say to run the worker.
         os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
+        get_settings.cache_clear()
     uvicorn.run(
         "supportops.app:serve_app",
         factory=True,
