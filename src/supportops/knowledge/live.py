@@ -97,14 +97,14 @@ def current(session: Session) -> tuple[LayeredIndex, WordList]:
     if entry is not None and time.monotonic() - entry.checked < CHECK_SECONDS:
         return entry.index, entry.words
     with _lock:
-        before = entry = _entries.get(key)
+        entry = _entries.get(key)
+        words = entry.words if entry is not None else None
         if entry is None:
             entry = _build(session)
         elif time.monotonic() - entry.checked >= CHECK_SECONDS:
             entry = _refresh(session, entry)
         _entries[key] = entry
-        if before is None or entry.words is not before.words:  # a new vocabulary: a full build
-            del before
+        if entry.words is not words:  # a new vocabulary: a full build
             longlived.settle()
     return entry.index, entry.words
 

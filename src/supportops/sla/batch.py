@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -22,15 +22,13 @@ from typing import Any
 from supportops.config import Settings
 from supportops.jobs import service as jobs
 from supportops.sla import service
-from supportops.sla.calendar import HORIZON_YEARS, BusinessTime, CalendarTime, TimeBasis
+from supportops.sla.calendar import BusinessTime, CalendarTime, TimeBasis
+from supportops.sla.calendar.arithmetic import EPOCH, HORIZON_US, epoch_us, instant
 from supportops.sla.calendar.timeline import US_PER_SECOND, Timeline
 from supportops.sla.policy import ConditionField
 from supportops.tickets.enums import STATUS_CATEGORY, Status
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 US_PER_MINUTE = 60 * US_PER_SECOND
-_HORIZON_US = HORIZON_YEARS * 366 * 86_400 * US_PER_SECOND  # as in calendar.arithmetic
-_MICROSECOND = timedelta(microseconds=1)
 
 FIRST_RESPONSE, NEXT_RESPONSE, PERIODIC_UPDATE, RESOLUTION = (
     "first_response",
@@ -50,14 +48,6 @@ def category_of(status: object) -> str:
     """The status category, as ``clocks`` finds it (and failing as it does on an unknown status)."""
     found = _CATEGORIES.get(status) if isinstance(status, str) else None
     return found if found is not None else STATUS_CATEGORY[Status(str(status))].value
-
-
-def epoch_us(value: datetime) -> int:
-    return (value - EPOCH) // _MICROSECOND
-
-
-def instant(us: int) -> datetime:
-    return EPOCH + _MICROSECOND * us
 
 
 def _amount_us(minutes: float) -> int:
@@ -95,7 +85,7 @@ class _Business:
 
     def add(self, start: int, minutes: float) -> int:
         amount = _amount_us(minutes)
-        limit = start + _HORIZON_US
+        limit = start + HORIZON_US
         if amount:
             due = self.timeline.reach(start, amount, limit=limit)
         else:

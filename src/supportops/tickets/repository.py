@@ -215,11 +215,6 @@ def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Sel
         stmt = stmt.where(Ticket.assignee_id == filters.assignee_id)
     if filters.group_id is not None and on != "group":
         stmt = stmt.where(Ticket.group_id == filters.group_id)
-    return _refined(session, stmt, filters)
-
-
-def _refined(session: Session, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
-    """The conditions besides status, assignee and group."""
     if filters.priority:
         stmt = stmt.where(Ticket.priority.in_(filters.priority))
     if filters.requester_id is not None:

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -242,7 +243,7 @@ def request_training(session: Session, *, actor: Principal, field: str, now: dat
     if field not in ("category", "priority"):
         raise InvalidInput("A triage model predicts 'category' or 'priority'.", field="field")
     texts, labels = training_set(session, field)
-    classes = {label for label in labels if labels.count(label) >= 2} if len(labels) < 5000 else set(labels)
+    classes = {label for label, n in Counter(labels).items() if n >= 2}
     if len(texts) < MIN_TRAINING_TICKETS or len(classes) < 2:
         raise InvalidInput(
             f"Training needs at least {MIN_TRAINING_TICKETS} solved tickets with a {field} and two {field} "
@@ -257,9 +258,7 @@ def request_training(session: Session, *, actor: Principal, field: str, now: dat
 def _train_job(session: Session, payload: dict[str, Any], now: datetime) -> None:
     field = str(payload["field"])
     texts, labels = training_set(session, field)
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
+    counts = Counter(labels)
     keep = [i for i, label in enumerate(labels) if counts[label] >= 2]  # a one-off label cannot be learned
     try:
         model = train(

@@ -38,6 +38,7 @@ from supportops.web.pages import (
     TicketId,
     WebIdentity,
     check_csrf,
+    error_page,
     render,
     signed_in,
     write_session,
@@ -140,11 +141,6 @@ def _status(exc: Exception) -> int:
     if isinstance(exc, SupportOpsError) and 400 <= exc.status < 500:
         return exc.status
     return 422
-
-
-def _missing(request: Request, identity: WebIdentity, exc: SupportOpsError) -> Response:
-    title = "Not found" if exc.status == 404 else "Error"
-    return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
 
 
 def _int_or_none(value: str) -> int | str | None:
@@ -280,7 +276,7 @@ def _user_form(
             shown = _user_reads(session, [row])[0]
             choices = _user_choices(session, identity, [shown])
     except SupportOpsError as exc:
-        return _missing(request, identity, exc)
+        return error_page(request, identity, exc)
     return render(
         request,
         "admin_user.html",
@@ -458,7 +454,7 @@ def _group_form(
             group = GroupRead.model_validate(row).model_copy(update={"member_ids": members})
             staff = _staff(session, identity, members)
     except SupportOpsError as exc:
-        return _missing(request, identity, exc)
+        return error_page(request, identity, exc)
     return render(
         request,
         "admin_group.html",
@@ -893,7 +889,7 @@ def _save_rule(request: Request, state: State, rule_id: int | None, form: RuleFo
     except (SupportOpsError, ValidationError, CsrfFailed, _Problem) as exc:
         errors = _errors(exc, RULE_FIELDS, whole=("conditions",), unwrap="actions")
         if isinstance(exc, SupportOpsError) and exc.status == 404:
-            return _missing(request, identity, exc)
+            return error_page(request, identity, exc)
         return _rule_form(
             request,
             state,
@@ -1036,7 +1032,7 @@ def category_update(
             kb.update_category(session, actor=identity.principal, category_id=category_id, data=data)
     except (SupportOpsError, ValidationError, CsrfFailed) as exc:
         if isinstance(exc, SupportOpsError) and exc.status == 404:
-            return _missing(request, identity, exc)
+            return error_page(request, identity, exc)
         return _category_form(
             request,
             state,

@@ -25,6 +25,7 @@ from supportops.web.pages import (
     TicketId,
     WebIdentity,
     check_csrf,
+    error_page,
     identity_of,
     render,
     render_ticket,
@@ -260,8 +261,7 @@ def _edit_page(
         with state.db.unit_of_work(write=False) as session:
             macro = macros.get_macro(session, actor=identity.principal, macro_id=macro_id)
     except SupportOpsError as exc:
-        title = "Not found" if exc.status == 404 else "Error"
-        return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
+        return error_page(request, identity, exc)
     return render(
         request,
         "admin_macro_edit.html",

@@ -98,6 +98,12 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def error_page(request: Request, identity: WebIdentity | None, exc: SupportOpsError) -> HTMLResponse:
+    """The page of a refused or missing thing, with the error's status and message."""
+    title = "Not found" if exc.status == 404 else "Error"
+    return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
+
+
 @contextmanager
 def write_session(state: AppState) -> Iterator[Session]:
     with state.db.unit_of_work(write=True) as session:
@@ -288,8 +294,7 @@ def render_ticket(
                     ),
                 }
     except SupportOpsError as exc:
-        title = "Not found" if exc.status == 404 else "Error"
-        return render(request, "error.html", exc.status, title=title, message=exc.detail, identity=identity)
+        return error_page(request, identity, exc)
     return render(
         request,
         "portal_ticket.html" if portal else "agent_ticket.html",

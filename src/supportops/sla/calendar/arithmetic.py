@@ -16,10 +16,10 @@ HORIZON_YEARS = 20
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _US_PER_MINUTE = 60 * US_PER_SECOND
-_HORIZON_US = HORIZON_YEARS * 366 * 86_400 * US_PER_SECOND
+HORIZON_US = HORIZON_YEARS * 366 * 86_400 * US_PER_SECOND
 
 
 def _epoch_us(value: datetime, field: str) -> int:
@@ -31,11 +31,17 @@ def _epoch_us(value: datetime, field: str) -> int:
         )
     if not EARLIEST <= value < LATEST:
         raise InvalidInput(f"{field} must lie between the years 1900 and 2999", field=field)
-    return (value - _EPOCH) // _MICROSECOND
+    return epoch_us(value)
 
 
-def _instant(epoch_us: int) -> datetime:
-    return _EPOCH + _MICROSECOND * epoch_us
+def epoch_us(value: datetime) -> int:
+    """An aware instant as whole microseconds since the Unix epoch (unchecked)."""
+    return (value - EPOCH) // _MICROSECOND
+
+
+def instant(us: int) -> datetime:
+    """The aware UTC instant ``us`` microseconds after the Unix epoch."""
+    return EPOCH + _MICROSECOND * us
 
 
 def _amount_us(minutes: float) -> int:
@@ -53,7 +59,7 @@ def add_business_minutes(calendar: Calendar, start: datetime, minutes: float) ->
     """
     start_us = _epoch_us(start, "start")
     amount = _amount_us(minutes)
-    limit = start_us + _HORIZON_US
+    limit = start_us + HORIZON_US
     if amount:
         due = calendar.timeline.reach(start_us, amount, limit=limit)
     else:
@@ -64,7 +70,7 @@ def add_business_minutes(calendar: Calendar, start: datetime, minutes: float) ->
             f"the calendar does not hold {wanted} in the {HORIZON_YEARS} years after "
             f"{start.isoformat()}; add weekday hours or later overrides"
         )
-    return _instant(due)
+    return instant(due)
 
 
 def business_minutes_between(calendar: Calendar, start: datetime, end: datetime) -> float:
@@ -101,7 +107,7 @@ class CalendarTime:
     """Minutes that count around the clock (24x7): every instant is business time."""
 
     def add(self, start: datetime, minutes: float) -> datetime:
-        return _instant(_epoch_us(start, "start") + _amount_us(minutes))
+        return instant(_epoch_us(start, "start") + _amount_us(minutes))
 
     def between(self, start: datetime, end: datetime) -> float:
         elapsed = _epoch_us(end, "end") - _epoch_us(start, "start")
