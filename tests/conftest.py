@@ -28,6 +28,7 @@ from supportops.db.session import Database
 from supportops.kit.clock import FrozenClock
 from supportops.knowledge import live
 from supportops.metrics import snapshot
+from supportops.metrics.findings import columns as finding_columns
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
@@ -112,10 +113,11 @@ def _truncate_all(db: Database) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    # The suggestion index and the metrics snapshot are held per database URL, and the PostgreSQL
-    # tests share one URL (truncated between tests).
+    # The suggestion index, the metrics snapshot and the finding facts are held per database URL,
+    # and the PostgreSQL tests share one URL (truncated between tests).
     live.forget()
     snapshot.forget_all()
+    finding_columns.forget_all()
     if request.param == "sqlite":
         path = tmp_path / "test.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)

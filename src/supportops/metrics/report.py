@@ -694,13 +694,15 @@ def build_report(
     store: Store | None = None,
 ) -> dict[str, Any]:
     """The report of ``period``. ``store`` keeps the columnar copy of the facts between reports
-    (default: memory only, for this process)."""
+    (default: memory only, for this process); the findings' per-ticket facts are kept beside it."""
+    store = store or store_for(None)
+    snapshot = store.current(session)
     findings: list[dict[str, Any]] = []
     if with_findings:
-        from supportops.metrics.findings import detect_all  # type: ignore[import-not-found,unused-ignore]
+        from supportops.metrics.findings import columns, detect_all
 
-        findings = [f.as_dict() for f in detect_all(session, period)]
-    snapshot = (store or store_for(None)).current(session)
+        found = detect_all(session, period, snapshot=snapshot, store=columns.store_for(store.folder))
+        findings = [f.as_dict() for f in found]
     report = ReportBuilder(session, period, calendar, calendar_name, snapshot).build(
         findings=findings, ticket_url=ticket_url
     )

@@ -15,12 +15,7 @@ columns from this copy takes milliseconds. The copy is exact, not sampled:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +28,7 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, Float, Select, cast, extract, func, select
 from sqlalchemy.orm import Session
 
+from supportops.metrics.kept import Kept, Registry, load_arrays, save_arrays
 from supportops.metrics.models import OpsSetting
 from supportops.routing.models import PresenceChange
 from supportops.sla.models import SlaClock
@@ -434,7 +430,6 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
 
 def save(snapshot: Snapshot, path: Path) -> None:
     """Atomically: a reader sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "format": FORMAT,
         "labels": snapshot.labels,
@@ -446,27 +441,15 @@ def save(snapshot: Snapshot, path: Path) -> None:
         "presence_mark": snapshot.presence_mark,
         "read_at": snapshot.read_at,
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)), **{n: getattr(snapshot, n) for n in _ARRAYS})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_arrays(path, meta, {n: getattr(snapshot, n) for n in _ARRAYS})
 
 
 def load(path: Path) -> Snapshot | None:
     """The saved copy, or None when there is none or it is unreadable or of another format."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != FORMAT:
-                return None
-            arrays = {n: data[n] for n in _ARRAYS}
-    except (OSError, ValueError, KeyError) as exc:
-        log.info("metrics snapshot %s not used: %s", path, exc)
+    found = load_arrays(path, _ARRAYS, FORMAT)
+    if found is None:
         return None
+    meta, arrays = found
     return Snapshot(
         **arrays,
         labels=meta["labels"],
@@ -480,58 +463,23 @@ def load(path: Path) -> Snapshot | None:
     )
 
 
-@dataclass
-class Store:
-    """One process's copy per database, backed by a file in ``folder`` (None: memory only)."""
+class Store(Kept[Snapshot]):
+    """One process's copy per database, backed by a file ``facts-*.npz`` in ``folder`` (None: memory
+    only), written again once ``save_after`` tickets changed since it was written."""
 
-    folder: Path | None
-    save_after: int = 20_000
-    """Write the file again once this many tickets changed since it was written."""
-    _copies: dict[str, tuple[Snapshot, int]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _path(self, url: str) -> Path | None:
-        if self.folder is None:
-            return None
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        return self.folder / f"facts-{digest}.npz"
+    def __init__(self, folder: Path | None, save_after: int = 20_000) -> None:
+        super().__init__(folder, "facts", load, save, save_after)
 
     def current(self, session: Session, *, progress: Callable[[str], None] | None = None) -> Snapshot:
-        url = session.get_bind().engine.url.render_as_string(hide_password=False)
-        path = self._path(url)
-        with self._lock:
-            held = self._copies.get(url)
-            if held is None and path is not None:
-                saved = load(path)
-                held = (saved, 0) if saved is not None else None
-            if held is None:
-                if progress:
-                    progress("building the metrics snapshot from the database (once)")
-                snapshot, unsaved = build(session), -1
-            else:
-                snapshot, changed = refresh(session, held[0])
-                unsaved = -1 if changed < 0 else held[1] + changed
-            if path is not None and (unsaved < 0 or unsaved >= self.save_after):
-                save(snapshot, path)
-                unsaved = 0
-            self._copies[url] = (snapshot, max(unsaved, 0))
-            return snapshot
+        def update(held: Snapshot | None) -> tuple[Snapshot, int]:
+            if held is not None:
+                return refresh(session, held)
+            if progress:
+                progress("building the metrics snapshot from the database (once)")
+            return build(session), -1
 
-    def forget(self) -> None:
-        with self._lock:
-            self._copies.clear()
+        return self.kept(session, update)
 
 
-_STORES: dict[Path | None, Store] = {}
-
-
-def store_for(folder: Path | None) -> Store:
-    if folder not in _STORES:
-        _STORES[folder] = Store(folder)
-    return _STORES[folder]
-
-
-def forget_all() -> None:
-    """Drop every process-held copy (the files stay): the next report reads the database again."""
-    for store in _STORES.values():
-        store.forget()
+store_for = Registry(Store)
+forget_all = store_for.forget_all

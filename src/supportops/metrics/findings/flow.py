@@ -1,6 +1,7 @@
 """Detectors about how tickets moved: ticket tennis, metric gaming, escalation avoidance and the
-invisible backlog. Each narrows the tickets with counter columns first and reads the event log of
-the few that remain."""
+invisible backlog. Each reads the per-ticket facts of the resolved set (group paths, holds, reopen
+gaps, moves to pending) as columns; only the backlog of a period that ended in the past replays the
+event log of the few tickets touched since."""
 
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, union_all
+import numpy as np
+from sqlalchemy import exists, or_, select
 
+from supportops.metrics.findings.columns import TIERS
 from supportops.metrics.findings.model import TITLES, Finding
 from supportops.metrics.findings.scope import (
     EVENTS,
     MESSAGES,
-    SLA_CLOCKS,
     SLA_EVENTS,
-    SOLVED,
     TICKETS,
+    FloatArray,
+    IntArray,
     Scope,
     chunks,
     instant,
-    json_text,
+    locate,
     ranked,
 )
-from supportops.tickets.counters import TIER_RANK
-from supportops.tickets.enums import AuthorKind, Status
+from supportops.metrics.snapshot import CLOCK_METRICS, _columns, _epochs, _time
+from supportops.tickets.enums import Status
 
 T, E, M = TICKETS, EVENTS, MESSAGES
 
@@ -41,66 +44,36 @@ def _hours(seconds: float) -> str:
 # --- ticket tennis ------------------------------------------------------------------------------
 
 
-def _id(value: Any) -> int | None:
-    """An id that SQL pulled out of JSON as text (or as a number, on SQLite)."""
-    return None if value is None or value == "null" else int(value)
-
-
-def _group_paths(scope: Scope, ticket_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The groups each ticket was in, in order (leaving a group for none is skipped)."""
-    paths: dict[int, list[int]] = defaultdict(list)
-    for part in chunks(ticket_ids):
-        rows = scope.session.execute(
-            select(E.c.ticket_id, json_text(E.c.new_value, scope.dialect), E.c.data["group_id"].as_string())
-            .where(
-                E.c.ticket_id.in_(part),
-                or_(E.c.kind == "created", and_(E.c.kind == "change", E.c.field == "group_id")),
-            )
-            .order_by(E.c.ticket_id, E.c.id)
-        )
-        for ticket_id, changed_to, created_in in rows:
-            group = _id(created_in if created_in is not None else changed_to)
-            path = paths[ticket_id]
-            if group is not None and (not path or path[-1] != group):
-                path.append(group)
-    return paths
-
-
-def _bounces(path: Sequence[int]) -> list[tuple[int, int]]:
-    """Every A → B → A in a group path, as (A, B)."""
-    return [(path[i], path[i + 1]) for i in range(len(path) - 2) if path[i] == path[i + 2]]
-
-
 def ticket_tennis(scope: Scope, t: dict[str, Any]) -> Finding | None:
     """Tickets that changed hands too often, or bounced between two groups and back."""
     h = t["min_handoffs"]
-    rows = [
-        r for r in scope.tickets() if max(r.agent_stations, r.group_stations) >= h or r.group_stations >= 3
-    ]
-    if not rows:
+    f = scope.facts
+    agents, groups = scope.fact("agent_stations"), scope.fact("group_stations")
+    stations = np.maximum(agents, groups)
+    candidates = (stations >= h) | (groups >= 3)
+    travelled = candidates & (groups >= 2)  # the tickets whose group path is looked at
+    at, ok = scope.position(f["bounce_ticket"])
+    bounces = np.bincount(at[ok], minlength=len(scope)) * travelled
+    matched = candidates & ((stations >= h) | (bounces > 0))
+    if int(matched.sum()) < t["min_tickets"]:
         return None
-    paths = _group_paths(scope, (r.id for r in rows if r.group_stations >= 2))
-    matched: list[tuple[int, int, int]] = []  # (id, stations, bounces)
-    handed = bounced = 0
-    through: Counter[int] = Counter()
-    pairs: Counter[tuple[int, int]] = Counter()
-    for r in rows:
-        path = paths.get(r.id, [])
-        bounces = _bounces(path)
-        stations = max(r.agent_stations, r.group_stations)
-        if stations < h and not bounces:
-            continue
-        handed += stations >= h
-        bounced += bool(bounces)
-        matched.append((r.id, stations, len(bounces)))
-        through.update(set(path))
-        pairs.update({(min(a, b), max(a, b)) for a, b in bounces})
-    if len(matched) < t["min_tickets"]:
-        return None
-    matched.sort(key=lambda m: (-(m[1] + m[2]), -m[0]))
+    which = np.flatnonzero(matched)
+    ids = scope.ids[which]
+    handed, bounced = int((stations[which] >= h).sum()), int((bounces[which] > 0).sum())
+    # The groups a matched ticket went through (a ticket that stayed in one group went through none).
+    at, ok = scope.position(f["path_ticket"])
+    ok[ok] = (matched & travelled)[at[ok]]
+    through = Counter(f["path_group"][ok].tolist())
+    at, ok = scope.position(f["bounce_ticket"])
+    ok[ok] = matched[at[ok]]
+    low = np.minimum(f["bounce_a"][ok], f["bounce_b"][ok])
+    high = np.maximum(f["bounce_a"][ok], f["bounce_b"][ok])
+    distinct = {(int(a), int(b), int(c)) for a, b, c in zip(at[ok], low, high, strict=True)}
+    pairs: Counter[tuple[int, int]] = Counter((b, c) for _, b, c in distinct)
+    order = np.lexsort((-ids, -(stations[which] + bounces[which])))
     names = scope.group_names(through)
     explanation = (
-        f"{len(matched)} resolved tickets changed hands {h} or more times ({handed}) or bounced "
+        f"{len(ids)} resolved tickets changed hands {h} or more times ({handed}) or bounced "
         f"A\u2192B\u2192A between groups ({bounced})"
     )
     if pairs:
@@ -110,8 +83,8 @@ def ticket_tennis(scope: Scope, t: dict[str, Any]) -> Finding | None:
         pattern="ticket_tennis",
         title=TITLES["ticket_tennis"],
         explanation=explanation + ".",
-        tickets=scope.cut([m[0] for m in matched]),
-        count=len(matched),
+        tickets=scope.cut(ids[order]),
+        count=len(ids),
         agents=[],
         groups=ranked(through, names),
         thresholds=t,
@@ -127,106 +100,47 @@ def ticket_tennis(scope: Scope, t: dict[str, Any]) -> Finding | None:
 
 def _quick_reopens(scope: Scope, window: float) -> dict[int, tuple[float, int | None]]:
     """Resolved tickets reopened within ``window`` seconds of a resolution: {id: (gap, assignee)}."""
-    owners = {r.id: r.assignee for r in scope.tickets() if r.reopens > 0}
-    found: dict[int, tuple[float, int | None]] = {}
-    for part in chunks(owners):
-        solved_at: dict[int, float] = {}
-        rows = scope.session.execute(
-            select(
-                E.c.ticket_id,
-                instant(E.c.at),
-                json_text(E.c.old_value, scope.dialect),
-                json_text(E.c.new_value, scope.dialect),
-            )
-            .where(E.c.ticket_id.in_(part), E.c.kind == "change", E.c.field == "status")
-            .order_by(E.c.ticket_id, E.c.id)
-        )
-        for ticket_id, at, old, new in rows:
-            if new == Status.resolved.value:
-                solved_at[ticket_id] = at
-            elif old == Status.resolved.value and new not in SOLVED and ticket_id in solved_at:
-                gap = at - solved_at[ticket_id]
-                if gap <= window and gap < found.get(ticket_id, (math.inf, None))[0]:
-                    found[ticket_id] = (gap, owners[ticket_id])
-    return found
+    gap = scope.fact("reopen_gap")
+    which = np.flatnonzero((scope.column("reopens") > 0) & (gap <= window))
+    owners = scope.column("assignee_id")[which].tolist()
+    return {
+        int(i): (float(g), o if o >= 0 else None)
+        for i, g, o in zip(scope.ids[which], gap[which], owners, strict=True)
+    }
 
 
 def _quick_follow_ups(scope: Scope, window: float) -> dict[int, tuple[float, int | None]]:
     """Closed resolved tickets whose follow-up was opened within ``window`` seconds of closing."""
-    follow_up = TICKETS.alias("follow_up")
-    opened = scope.session.execute(
-        select(follow_up.c.follow_up_of_id, instant(follow_up.c.created_at)).where(
-            follow_up.c.follow_up_of_id.in_(scope.resolved_ids(T.c.closed_at.is_not(None)))
-        )
-    ).all()
-    owners = {r.id: r.assignee for r in scope.tickets()}
-    closed: dict[int, float] = {}
-    for part in chunks(original for original, _ in opened):
-        closed.update(
-            (i, at)
-            for i, at in scope.session.execute(select(T.c.id, instant(T.c.closed_at)).where(T.c.id.in_(part)))
-        )
+    f, s = scope.facts, scope.snapshot
+    follow = np.flatnonzero(f["follow_up_of"] >= 0)
+    at, ok = scope.position(f["follow_up_of"][follow])
+    originals = np.searchsorted(f["id"], f["follow_up_of"][follow])
+    closed = np.full(len(follow), np.nan)
+    closed[ok] = f["closed"][np.minimum(originals[ok], len(f["id"]) - 1)]
+    rows, known = locate(s.id, f["id"][follow])
+    created = np.full(len(follow), np.nan)
+    created[known] = s.created[rows[known]]
+    gap = created - closed
+    keep = ok & (gap <= window)
+    owner = scope.column("assignee_id")
     found: dict[int, tuple[float, int | None]] = {}
-    for original, at in opened:
-        gap = at - closed[original]
-        if gap <= window and gap < found.get(original, (math.inf, None))[0]:
-            found[original] = (gap, owners.get(original))
+    for original, g, o in zip(scope.ids[at[keep]], gap[keep], owner[at[keep]].tolist(), strict=True):
+        if g < found.get(int(original), (math.inf, None))[0]:
+            found[int(original)] = (float(g), o if o >= 0 else None)
     return found
 
 
-def _contains(column: ColumnElement[str], text: str, dialect: str) -> ColumnElement[bool]:
-    """Case-insensitive substring test (SQLite's LIKE already ignores case, for ASCII letters)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if dialect == "postgresql":
-        return column.ilike(pattern, escape="\\")
-    return column.like(pattern, escape="\\")
-
-
-def _silent_pending(scope: Scope, markers: Sequence[str]) -> dict[int, list[int | None]]:
-    """Moves to pending with no agent question since the customer last wrote: {ticket: [actors]}.
-
-    Per move, the public agent messages after the customer's latest public message (up to the move)
-    are joined in and tested for a question marker in SQL; only the moves with none come back."""
-    moves = (
-        select(E.c.id, E.c.ticket_id, E.c.at, E.c.actor_id)
-        .where(
-            E.c.ticket_id.in_(scope.resolved_ids()),
-            E.c.kind == "change",
-            E.c.field == "status",
-            E.c.new_value == Status.pending.value,
-        )
-        .subquery()
-    )
-    customer = M.alias("customer")
-    last_customer = (
-        select(func.max(customer.c.id))
-        .where(
-            customer.c.ticket_id == moves.c.ticket_id,
-            customer.c.public.is_(True),
-            customer.c.author_kind == AuthorKind.customer.value,
-            customer.c.created_at <= moves.c.at,
-        )
-        .scalar_subquery()
-    )
-    since_customer = and_(
-        M.c.ticket_id == moves.c.ticket_id,
-        M.c.public.is_(True),
-        M.c.author_kind == AuthorKind.agent.value,
-        M.c.created_at <= moves.c.at,
-        M.c.id > func.coalesce(last_customer, 0),
-    )
-    asks = or_(*(_contains(M.c.body, m, scope.dialect) for m in markers)) if markers else false()
-    asked = func.max(case((asks, 1), else_=0))
-    rows = scope.session.execute(
-        select(moves.c.ticket_id, moves.c.actor_id)
-        .select_from(moves.outerjoin(M, since_customer))
-        .group_by(moves.c.id, moves.c.ticket_id, moves.c.actor_id)
-        .having(func.coalesce(asked, 0) == 0)
-        .order_by(moves.c.id)
-    )
+def _silent_pending(scope: Scope) -> dict[int, list[int | None]]:
+    """Moves to pending with no agent question since the customer last wrote: {ticket: [actors]}."""
+    f = scope.texts
+    _, ok = scope.position(f["move_ticket"])
+    which = np.flatnonzero(ok & (f["move_asked"] == 0))
+    which = which[np.argsort(f["move_event"][which], kind="stable")]
     silent: dict[int, list[int | None]] = defaultdict(list)
-    for ticket_id, actor_id in rows:
-        silent[ticket_id].append(actor_id)
+    for ticket_id, actor in zip(
+        f["move_ticket"][which].tolist(), f["move_actor"][which].tolist(), strict=True
+    ):
+        silent[ticket_id].append(actor if actor >= 0 else None)
     return silent
 
 
@@ -236,7 +150,7 @@ def metric_gaming(scope: Scope, t: dict[str, Any]) -> Finding | None:
     window = t["reopen_within_hours"] * 3600
     reopened = _quick_reopens(scope, window)
     followed = _quick_follow_ups(scope, window)
-    silent = _silent_pending(scope, t["question_markers"])
+    silent = _silent_pending(scope)
     tickets = set(reopened) | set(followed) | set(silent)
     if len(tickets) < t["min_tickets"]:
         return None
@@ -285,121 +199,122 @@ def metric_gaming(scope: Scope, t: dict[str, Any]) -> Finding | None:
 # --- escalation avoidance -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Hold:
-    """A stretch in a judged tier that ended with the ticket moving up."""
+class _Holds(NamedTuple):
+    """Per ticket, its worst stretch in a judged tier that ended with the ticket moving up."""
 
-    ticket_id: int
-    seconds: float
-    breached: str | None
+    ticket: IntArray
+    seconds: FloatArray
+    breached: list[str | None]
     """The SLA metric that breached during the hold, if one did."""
-    group_id: int | None
-    holder: int | None
+    group: IntArray
+    """-1: no group."""
+    holder: IntArray
+    """The assignee during the hold; -1: none."""
 
 
-def _breaches(scope: Scope, part: list[int]) -> dict[int, list[tuple[float, str]]]:
-    """Breach instants by ticket: the alarms as they fired, and the clocks' breach instants (which a
-    bulk recomputation or an import sets without firing alarms)."""
-    found: dict[int, list[tuple[float, str]]] = defaultdict(list)
-    fired = select(SLA_EVENTS.c.ticket_id, instant(SLA_EVENTS.c.at), SLA_EVENTS.c.metric).where(
-        SLA_EVENTS.c.ticket_id.in_(part), SLA_EVENTS.c.kind == "breach"
+def _breaches(scope: Scope, tickets: IntArray) -> tuple[IntArray, FloatArray, list[str]]:
+    """The breach instants of ``tickets`` sorted by ticket, instant and metric: the alarms as they
+    fired, and the clocks' breach instants (which a bulk recomputation or an import sets without
+    firing alarms)."""
+    s = scope.snapshot
+    clocked = ~np.isnan(s.clock_breached) & np.isin(s.clock_ticket, tickets)
+    dialect = scope.session.get_bind().dialect.name
+    fired = _columns(
+        scope.session,
+        select(SLA_EVENTS.c.ticket_id, _time(SLA_EVENTS.c.at, dialect), SLA_EVENTS.c.metric).where(
+            SLA_EVENTS.c.kind == "breach"
+        ),
+        3,
     )
-    clocked = select(SLA_CLOCKS.c.ticket_id, instant(SLA_CLOCKS.c.breached_at), SLA_CLOCKS.c.metric).where(
-        SLA_CLOCKS.c.ticket_id.in_(part), SLA_CLOCKS.c.breached_at.is_not(None)
-    )
-    for ticket_id, at, metric in scope.session.execute(union_all(fired, clocked)):
-        found[ticket_id].append((at, metric))
-    for times in found.values():
-        times.sort()
-    return found
-
-
-def _holds(scope: Scope, ticket_ids: Iterable[int], tiers: Iterable[str]) -> list[_Hold]:
-    """For each ticket, its worst hold in one of ``tiers`` before a move to a higher tier."""
-    judged = set(tiers)
-    worst: dict[int, _Hold] = {}
-    for part in chunks(ticket_ids):
-        breaches = _breaches(scope, part)
-        rows = scope.session.execute(
-            select(
-                E.c.ticket_id,
-                instant(E.c.at),
-                E.c.field,
-                json_text(E.c.new_value, scope.dialect),
-                E.c.data["group_id"].as_string(),
-                E.c.data["group_tier"].as_string(),
-                E.c.data["assignee_id"].as_string(),
-            )
-            .where(
-                E.c.ticket_id.in_(part),
-                or_(
-                    E.c.kind == "created",
-                    and_(E.c.kind == "change", E.c.field.in_(("group_id", "assignee_id"))),
-                ),
-            )
-            .order_by(E.c.ticket_id, E.c.id)
+    names = sorted({*CLOCK_METRICS, *fired[2]})
+    code = {name: i for i, name in enumerate(names)}
+    ticket = np.concatenate((s.clock_ticket[clocked], np.array(fired[0], dtype=np.int64)))
+    at = np.concatenate((s.clock_breached[clocked], _epochs(fired[1], dialect)))
+    metric = np.concatenate(
+        (
+            np.array([code[m] for m in CLOCK_METRICS], dtype=np.int64)[s.clock_metric[clocked]],
+            np.array([code[m] for m in fired[2]], dtype=np.int64),
         )
-        state: dict[int, dict[str, Any]] = {}
-        for ticket_id, at, field, new_value, created_group, tier, created_assignee in rows:
-            s = state.setdefault(ticket_id, {"tier": None, "group": None, "assignee": None, "since": None})
-            if field is None:  # created
-                s["assignee"] = _id(created_assignee)
-                group = _id(created_group)
-            elif field == "assignee_id":
-                s["assignee"] = _id(new_value)
-                continue
-            else:
-                group = _id(new_value)
-            if group is None or tier not in TIER_RANK:
-                continue
-            if s["tier"] in judged and TIER_RANK[tier] > TIER_RANK[s["tier"]] and s["since"] is not None:
-                start = s["since"]
-                metric = next((m for b, m in breaches.get(ticket_id, ()) if start <= b <= at), None)
-                hold = _Hold(ticket_id, at - start, metric, s["group"], s["assignee"])
-                old = worst.get(ticket_id)
-                if old is None or (hold.breached is not None, hold.seconds) > (
-                    old.breached is not None,
-                    old.seconds,
-                ):
-                    worst[ticket_id] = hold
-            if tier != s["tier"]:
-                s["since"] = at if tier in judged else None
-            s["tier"], s["group"] = tier, group
-    return list(worst.values())
+    )
+    keep = np.isin(ticket, tickets)
+    order = np.lexsort((metric[keep], at[keep], ticket[keep]))
+    return ticket[keep][order], at[keep][order], [names[m] for m in metric[keep][order].tolist()]
+
+
+def _holds(scope: Scope, tiers: Iterable[str], limit: float) -> _Holds:
+    """For each escalated ticket, its worst hold in one of ``tiers`` before a move to a higher tier
+    (one past a breach before one without, then the longest, then the first), where it was past a
+    breach or lasted ``limit`` seconds or more."""
+    f = scope.facts
+    at, ok = scope.position(f["hold_ticket"])
+    judged = [TIERS.index(tier) for tier in tiers if tier in TIERS]
+    ok[ok] = scope.column("escalations")[at[ok]] > 0
+    which = np.flatnonzero(ok & np.isin(f["hold_tier"], judged))
+    ticket = f["hold_ticket"][which]
+    start, end = f["hold_start"][which], f["hold_end"][which]
+    # The first breach within each hold: a ticket has a few breaches at most, so the holds step
+    # through their ticket's breaches together.
+    b_ticket, b_at, b_metric = _breaches(scope, np.unique(ticket))
+    low, high = np.searchsorted(b_ticket, ticket), np.searchsorted(b_ticket, ticket, side="right")
+    first = np.full(len(which), -1, dtype=np.int64)
+    step = 0
+    while True:
+        candidate = low + step
+        open_ = (candidate < high) & (first < 0)
+        if not open_.any():
+            break
+        inside = open_.copy()
+        when = b_at[np.minimum(candidate[open_], len(b_at) - 1)]
+        inside[open_] = (when >= start[open_]) & (when <= end[open_])
+        first[inside] = candidate[inside]
+        step += 1
+    flag = (first >= 0).astype(np.int64)
+    seconds = end - start
+    order = np.lexsort((np.arange(len(which)), -seconds, -flag, ticket))
+    worst = order[np.r_[True, ticket[order][1:] != ticket[order][:-1]]] if len(order) else order
+    worst = worst[(flag[worst] > 0) | (seconds[worst] >= limit)]
+    return _Holds(
+        ticket[worst],
+        seconds[worst],
+        [b_metric[k] if k >= 0 else None for k in first[worst].tolist()],
+        f["hold_group"][which][worst],
+        f["hold_holder"][which][worst],
+    )
 
 
 def escalation_avoidance(scope: Scope, t: dict[str, Any]) -> Finding | None:
     """Tickets a tier held past a breached SLA, or for too long, before moving them up."""
     limit = t["max_hold_hours"] * 3600
-    escalated = (r.id for r in scope.tickets() if r.escalations > 0)
-    holds = [
-        h for h in _holds(scope, escalated, t["hold_tiers"]) if h.breached is not None or h.seconds >= limit
-    ]
-    if len(holds) < t["min_tickets"]:
+    holds = _holds(scope, t["hold_tiers"], limit)
+    count = len(holds.ticket)
+    if count < t["min_tickets"]:
         return None
-    holds.sort(key=lambda h: (h.breached is None, -h.seconds, -h.ticket_id))
-    breached = sum(h.breached is not None for h in holds)
-    people = scope.emails(h.holder for h in holds)
-    names = scope.group_names(h.group_id for h in holds)
+    past = np.array([m is not None for m in holds.breached], dtype=np.int64)
+    order = np.lexsort((-holds.ticket, -holds.seconds, -past))
+    breached = int(past.sum())
+    holders = Counter(holds.holder.tolist())
+    groups = Counter(holds.group.tolist())
+    people = scope.emails(holders)
+    names = scope.group_names(groups)
     tiers = " or ".join(t["hold_tiers"])
     reasons = []
     if breached:
         reasons.append(f"past a breached SLA ({breached})")
-    if len(holds) > breached:
-        reasons.append(f"for {t['max_hold_hours']:g} h or more without a breach ({len(holds) - breached})")
+    if count > breached:
+        reasons.append(f"for {t['max_hold_hours']:g} h or more without a breach ({count - breached})")
     explanation = (
-        f"{len(holds)} escalated tickets stayed in {tiers} {' or '.join(reasons)} before moving up; "
-        f"the longest hold was {_hours(max(h.seconds for h in holds))}."
+        f"{count} escalated tickets stayed in {tiers} {' or '.join(reasons)} before moving up; "
+        f"the longest hold was {_hours(float(holds.seconds.max()))}."
     )
-    metrics = Counter(h.breached for h in holds if h.breached is not None)
+    metrics = Counter(m for m in holds.breached if m is not None)
     return Finding(
         pattern="escalation_avoidance",
         title=TITLES["escalation_avoidance"],
         explanation=explanation,
-        tickets=scope.cut([h.ticket_id for h in holds]),
-        count=len(holds),
-        agents=ranked(Counter(h.holder for h in holds), people),
-        groups=ranked(Counter(h.group_id for h in holds), names),
+        tickets=scope.cut(holds.ticket[order]),
+        count=count,
+        agents=ranked(holders, people),
+        groups=ranked(groups, names),
         thresholds=t,
         details=[
             {"breached": m, "tickets": n} for m, n in sorted(metrics.items(), key=lambda x: (-x[1], x[0]))
@@ -413,7 +328,8 @@ def escalation_avoidance(scope: Scope, t: dict[str, Any]) -> Finding | None:
 @dataclass(frozen=True)
 class _Idle:
     ticket_id: int
-    last_touch: datetime
+    last_touch: float
+    """Epoch seconds."""
     status: str
     assignee: int | None
     group: int | None
@@ -421,12 +337,23 @@ class _Idle:
 
 def _idle_since_long_ago(scope: Scope, statuses: Sequence[str], since: datetime, at: datetime) -> list[_Idle]:
     """Open now and untouched since before ``since``: their state now is their state at ``at``."""
-    rows = scope.session.execute(
-        select(T.c.id, T.c.updated_at, T.c.status, T.c.assignee_id, T.c.group_id).where(
-            T.c.status.in_(statuses), T.c.updated_at < since, T.c.created_at < at
-        )
+    s = scope.snapshot
+    labels = s.labels.get("status", [])
+    codes = [i for i, label in enumerate(labels) if label in statuses]
+    which = np.flatnonzero(
+        np.isin(s.status, codes) & (s.updated < since.timestamp()) & (s.created < at.timestamp())
     )
-    return [_Idle(*row) for row in rows]
+    return [
+        _Idle(i, touched, str(labels[status]), a if a >= 0 else None, g if g >= 0 else None)
+        for i, touched, status, a, g in zip(
+            s.id[which].tolist(),
+            s.updated[which].tolist(),
+            s.status[which].tolist(),
+            s.assignee_id[which].tolist(),
+            s.group_id[which].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def _idle_then_touched(scope: Scope, statuses: Sequence[str], since: datetime, at: datetime) -> list[_Idle]:
@@ -447,7 +374,7 @@ def _idle_then_touched(scope: Scope, statuses: Sequence[str], since: datetime, a
     for part in chunks(ids):
         state: dict[int, dict[str, Any]] = {}
         rows = scope.session.execute(
-            select(E.c.ticket_id, E.c.at, E.c.kind, E.c.field, E.c.new_value, E.c.data)
+            select(E.c.ticket_id, instant(E.c.at), E.c.kind, E.c.field, E.c.new_value, E.c.data)
             .where(E.c.ticket_id.in_(part), E.c.at < at)
             .order_by(E.c.ticket_id, E.c.id)
         )
@@ -474,7 +401,7 @@ def invisible_backlog(scope: Scope, t: dict[str, Any]) -> Finding | None:
         return None
     idle.sort(key=lambda i: (i.last_touch, i.ticket_id))
     unassigned = sum(i.assignee is None for i in idle)
-    oldest = (at - idle[0].last_touch) / timedelta(days=1)
+    oldest = (at.timestamp() - idle[0].last_touch) / 86400
     when = "at the end of the period" if at == scope.period.end else "now"
     people = scope.emails(i.assignee for i in idle)
     names = scope.group_names(i.group for i in idle)

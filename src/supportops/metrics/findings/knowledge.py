@@ -8,25 +8,52 @@ import math
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, func, not_, or_
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
 
+from supportops.knowledge.models import ArticleLink
 from supportops.metrics.findings.model import TITLES, Finding
-from supportops.metrics.findings.scope import TICKETS, Scope, has_linked_article, percent, ranked
-from supportops.metrics.findings.text import recurring_issues
+from supportops.metrics.findings.scope import Scope, percent, ranked
+from supportops.metrics.findings.text import subject_issues
 
-T = TICKETS
+
+def _linked(scope: Scope) -> npt.NDArray[np.bool_]:
+    """Per resolved ticket: whether it links a knowledge-base article (linked, answered with, or
+    drafted from)."""
+    result = scope.session.connection().execute(select(ArticleLink.__table__.c.ticket_id))
+    linked = np.fromiter((row[0] for row in result.cursor.fetchall()), dtype=np.int64)
+    result.close()
+    at, ok = scope.position(linked)
+    found = np.zeros(len(scope), dtype=bool)
+    found[at[ok]] = True
+    return found
 
 
 def knowledge_hoarding(scope: Scope, t: dict[str, Any]) -> Finding | None:
     """Recurring issues, by shared subject terms within a category, that were resolved again and
     again without a knowledge-base article."""
-    linked = set(scope.session.scalars(scope.resolved_ids(has_linked_article())))
-    resolved = [r for r in scope.tickets() if r.id not in linked]
-    issues = recurring_issues(
-        [(r.id, r.category, r.subject) for r in resolved],
+    which = np.flatnonzero(~_linked(scope))
+    # The unlinked tickets by (category, subject): the issues are found among distinct subjects.
+    category, subject = scope.column("category")[which], scope.fact("subject")[which]
+    combined = category * (len(scope.facts.labels["subject"]) + 1) + subject
+    order = np.argsort(combined, kind="stable")
+    ordered = combined[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(order) else order
+    ends = [*starts[1:].tolist(), len(order)] if len(order) else []
+    ids = scope.ids[which][order]
+    subjects = scope.facts.labels["subject"]
+    known = dict(zip(subjects, scope.facts.subject_terms, strict=True))
+    docs = [
+        (ids[a:b], scope.label("category", int(category[order[a]])), subjects[int(subject[order[a]])])
+        for a, b in zip(starts.tolist(), ends, strict=True)
+    ]
+    issues = subject_issues(
+        docs,
         min_tickets=t["min_cluster_tickets"],
         signature_terms=t["signature_terms"],
         max_term_share=t["max_term_share"],
+        terms_of=lambda subject: known[subject],
     )
     if not issues:
         return None
@@ -34,9 +61,9 @@ def knowledge_hoarding(scope: Scope, t: dict[str, Any]) -> Finding | None:
     share = max(1, math.ceil(scope.evidence_limit / len(listed)))
     evidence = [i for issue in listed for i in issue.tickets[:share]]
     evidence += [i for issue in listed for i in issue.tickets[share:]]
-    owner = {r.id: r.assignee for r in resolved}
     in_issues = [i for issue in issues for i in issue.tickets]
-    people = Counter(owner[i] for i in in_issues)
+    at, _ = scope.position(np.array(in_issues, dtype=np.int64))
+    people = Counter(scope.column("assignee_id")[at].tolist())
     names = scope.emails(people)
     titles = [issue.title() for issue in listed]
     top = listed[0]
@@ -68,53 +95,52 @@ def knowledge_hoarding(scope: Scope, t: dict[str, Any]) -> Finding | None:
     )
 
 
-def _linked_to_feedback(tags: list[str], fields: list[str]) -> ColumnElement[bool]:
-    """A ticket carries one of the tags, or has one of the custom fields set (not empty). Tags are
-    matched in the stored JSON text, which spells a tag ``"name"`` on both databases."""
-    text = func.lower(cast(T.c.tags, String))
-    found: list[ColumnElement[bool]] = [text.like(f'%"{_escape(tag.lower())}"%', escape="\\") for tag in tags]
-    for name in fields:
-        value = T.c.custom_fields[name].as_string()
-        found.append(and_(value.is_not(None), value != ""))
-    return or_(*found) if found else false()
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def no_feedback_loop(scope: Scope, t: dict[str, Any]) -> Finding | None:
     """Bug and feature-request tickets resolved without a link to product feedback (a tag or a
     custom field)."""
     categories = {c.lower() for c in t["categories"]}
-    judged = {r.id: r for r in scope.tickets() if r.category is not None and r.category.lower() in categories}
-    if len(judged) < t["min_tickets"]:
-        return None
-    linked = _linked_to_feedback(t["feedback_tags"], t["feedback_fields"])
-    missing = [
-        judged[i]
-        for i in scope.session.scalars(
-            scope.resolved_ids(func.lower(T.c.category).in_(sorted(categories)), not_(linked))
-        )
+    codes = [
+        i for i, c in enumerate(scope.snapshot.labels.get("category", [])) if c and c.lower() in categories
     ]
-    if len(missing) < t["min_tickets"]:
+    judged = np.isin(scope.column("category"), codes)
+    total = int(judged.sum())
+    if total < t["min_tickets"]:
         return None
-    missing.sort(key=lambda r: (r.priority, -r.reopens, -r.id))
-    people = scope.emails(r.assignee for r in missing)
-    names = scope.group_names(r.group for r in missing)
+    f = scope.facts
+    tags = [
+        i for i, tag in enumerate(f.labels.get("tag", [])) if tag in {x.lower() for x in t["feedback_tags"]}
+    ]
+    fields = [i for i, name in enumerate(f.labels.get("field", [])) if name in set(t["feedback_fields"])]
+    linked = np.concatenate(
+        (f["tag_ticket"][np.isin(f["tag_code"], tags)], f["field_ticket"][np.isin(f["field_code"], fields)])
+    )
+    at, ok = scope.position(linked)
+    judged[at[ok]] = False
+    which = np.flatnonzero(judged)
+    if len(which) < t["min_tickets"]:
+        return None
+    labels = [p or "" for p in scope.snapshot.labels.get("priority", [])]
+    dense = {p: i for i, p in enumerate(sorted(set(labels)))}
+    rank = np.array([dense[p] for p in labels] or [0], dtype=np.int64)[scope.column("priority")[which]]
+    order = np.lexsort((-scope.ids[which], -scope.column("reopens")[which], rank))
+    missing = which[order]
+    assignees = scope.column("assignee_id")[missing].tolist()
+    groups = scope.column("group_id")[missing].tolist()
+    people = scope.emails(assignees)
+    names = scope.group_names(groups)
     links = [f"tag {tag}" for tag in t["feedback_tags"]] + [f"field {f}" for f in t["feedback_fields"]]
     explanation = (
-        f"{len(missing)} of {len(judged)} {' or '.join(t['categories'])} tickets resolved in the period "
-        f"({percent(len(missing) / len(judged))}) were never linked to product feedback "
+        f"{len(missing)} of {total} {' or '.join(t['categories'])} tickets resolved in the period "
+        f"({percent(len(missing) / total)}) were never linked to product feedback "
         f"(no {' or '.join(links) or 'link'})."
     )
     return Finding(
         pattern="no_feedback_loop",
         title=TITLES["no_feedback_loop"],
         explanation=explanation,
-        tickets=scope.cut([r.id for r in missing]),
+        tickets=scope.cut(scope.ids[missing]),
         count=len(missing),
-        agents=ranked(Counter(r.assignee for r in missing), people),
-        groups=ranked(Counter(r.group for r in missing), names),
+        agents=ranked(Counter(assignees), people),
+        groups=ranked(Counter(groups), names),
         thresholds=t,
     )

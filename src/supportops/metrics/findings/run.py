@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from supportops.kit.errors import InvalidInput
-from supportops.metrics.findings import flow, knowledge, quality
+from supportops.metrics import snapshot as snapshots
+from supportops.metrics.findings import columns, flow, knowledge, quality
 from supportops.metrics.findings.model import PATTERNS, Finding
 from supportops.metrics.findings.scope import Scope
 from supportops.metrics.findings.thresholds import resolve
 from supportops.metrics.periods import Period
+from supportops.metrics.snapshot import Snapshot
 
 Detector = Callable[[Scope, dict[str, Any]], Finding | None]
 
@@ -37,9 +39,14 @@ def detect_all(
     thresholds: dict[str, dict[str, Any]] | None = None,
     *,
     evidence_limit: int = 50,
+    snapshot: Snapshot | None = None,
+    store: columns.Store | None = None,
 ) -> list[Finding]:
     """The anti-patterns present in ``period``, most tickets first. ``thresholds`` (a partial map,
-    overlaid on the defaults) replaces the stored ones for this run; by default the stored ones apply."""
+    overlaid on the defaults) replaces the stored ones for this run; by default the stored ones apply.
+
+    ``snapshot`` is the metrics snapshot to pick the period's tickets from, and ``store`` keeps the
+    per-ticket facts between runs; without them both are read from the database for this run."""
     if (
         isinstance(evidence_limit, bool)
         or not isinstance(evidence_limit, int)
@@ -47,7 +54,18 @@ def detect_all(
     ):
         raise InvalidInput("evidence_limit must be a whole number from 1 to 10000.", field="evidence_limit")
     used = resolve(session, thresholds)
-    scope = Scope(session=session, period=period, evidence_limit=evidence_limit)
+    stored_texts = columns.texts_of(resolve(session, None))
+    if snapshot is None:
+        snapshot = snapshots.build(session)
+    facts = (
+        store.current(session, stored_texts) if store is not None else columns.build(session, stored_texts)
+    )
+    scope = Scope(
+        session=session, period=period, evidence_limit=evidence_limit, snapshot=snapshot, facts=facts
+    )
+    texts = columns.texts_of(used)
+    if texts != facts.texts:
+        scope.text_facts = columns.for_tickets(session, scope.ids.tolist(), texts)
     found = []
     for pattern, detector in DETECTORS.items():
         finding = detector(scope, used[pattern])

@@ -1,22 +1,23 @@
-"""The tickets the detectors look at, and the reads they share.
+"""The tickets the detectors look at, and the columns they share.
 
 Resolution-based detectors judge the report's resolved set: tickets whose last resolution falls in
-``[start, end)`` (and not after ``as_of``) and that are solved now. It is read once, as plain rows
-of counter columns, with one range scan on the indexed ``last_resolved_at``; each detector narrows
-it down in memory and reads events, messages or clocks only for the few tickets left, by id. The
-CSAT ratings and the public agent replies of the resolved set are read once too, for the detectors
-that need them. Reads are Core selects, never ORM objects, and pull JSON keys out in SQL.
+``[start, end)`` (and not after ``as_of``) and that are solved now. The set is picked from the
+metrics snapshot's columns, and each detector reads the per-ticket facts of ``columns.py`` for it,
+as arrays aligned with the set: no detector reads the event log or the messages itself. The few
+reads left (names of agents and groups, the article links, fired breach alarms) are Core selects.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Float, Select, String, Table, and_, func, literal_column, select
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, Float, String, Table, func, literal_column, select
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -24,12 +25,18 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from supportops.auth.models import Group, User
 from supportops.knowledge.models import ArticleLink
-from supportops.metrics.findings.text import reply_key
 from supportops.metrics.periods import Period
+from supportops.metrics.snapshot import Snapshot
 from supportops.sla.models import SlaClock, SlaEvent
 from supportops.surveys.models import CsatSurvey
-from supportops.tickets.enums import STATUS_CATEGORY, AuthorKind, StatusCategory
+from supportops.tickets.enums import STATUS_CATEGORY, StatusCategory
 from supportops.tickets.models import Message, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from supportops.metrics.findings.columns import Columns
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
@@ -98,146 +105,118 @@ def rated(low_score_max: int) -> str:
     return "rated 1" if low_score_max == 1 else f"rated 1-{low_score_max}"
 
 
-class Resolved(NamedTuple):
-    """The counter columns of one resolved ticket."""
-
-    id: int
-    solve_seconds: float
-    """Creation to first resolution."""
-    reopens: int
-    agent_stations: int
-    group_stations: int
-    escalations: int
-    agent_replies: int
-    assignee: int | None
-    group: int | None
-    category: str | None
-    priority: str
-    channel: str
-    subject: str
-
-
-class Reply(NamedTuple):
-    """A public human-agent message on a resolved ticket, with the ticket's channel."""
-
-    ticket_id: int
-    author_id: int | None
-    channel: str
-    body: str
-
-
 @dataclass
 class Scope:
+    """The period's resolved tickets, as rows of the snapshot and of the facts, sorted by id."""
+
     session: Session
     period: Period
     evidence_limit: int
-    _tickets: list[Resolved] | None = field(default=None, repr=False)
-    _ratings: dict[int, list[int]] | None = field(default=None, repr=False)
-    _replies: list[Reply] | None = field(default=None, repr=False)
-    _keys: list[str] | None = field(default=None, repr=False)
+    snapshot: Snapshot
+    facts: Columns
+    text_facts: Columns | None = None
+    """Facts matched with this run's texts, when they differ from the kept facts' texts."""
+    rows: IntArray = field(init=False, repr=False)
+    """Snapshot rows of the resolved tickets."""
+    ids: IntArray = field(init=False, repr=False)
+    fact_rows: IntArray = field(init=False, repr=False)
+    _min_score: IntArray | None = field(default=None, init=False, repr=False)
+    _index: IntArray | None = field(default=None, init=False, repr=False)
 
-    @property
-    def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
-
-    @property
-    def resolved(self) -> ColumnElement[bool]:
-        p = self.period
-        return and_(
-            TICKETS.c.last_resolved_at >= p.start,
-            TICKETS.c.last_resolved_at < p.end,
-            TICKETS.c.last_resolved_at <= p.as_of,
-            # `|| ''` keeps SQLite (which has no statistics) off the status index: "solved" matches
-            # nearly every ticket, the period's range on last_resolved_at a month of them.
-            (TICKETS.c.status + "").in_(SOLVED),
+    def __post_init__(self) -> None:
+        s, p = self.snapshot, self.period
+        solved = [i for i, label in enumerate(s.labels.get("status", [])) if label in SOLVED]
+        last = s.last_resolved
+        mask = (
+            (last >= p.start.timestamp())
+            & (last < p.end.timestamp())
+            & (last <= p.as_of.timestamp())
+            & np.isin(s.status, solved)
         )
+        rows = np.flatnonzero(mask)
+        found, ok = locate(self.facts["id"], s.id[rows])
+        self.rows, self.fact_rows = rows[ok], found[ok]
+        self.ids = s.id[self.rows]
+        # Ticket ids are dense: an array indexed by id finds a ticket in one step, where a binary
+        # search over a million ids takes twenty.
+        top = int(s.id[-1]) if len(s.id) else 0
+        if top <= 4 * len(s.id) + 1_000_000:
+            self._index = np.full(top + 1, -1, dtype=np.int64)
+            self._index[self.ids] = np.arange(len(self.ids))
 
-    def resolved_ids(self, *where: ColumnElement[bool]) -> Select[int]:
-        """The resolved tickets' ids, for ``column.in_(...)``. Reaching child rows (events, messages,
-        ratings) through IN rather than a join keeps SQLite, which plans without statistics, on
-        the period's index range instead of scanning the child table."""
-        return select(TICKETS.c.id).where(self.resolved, *where)
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def texts(self) -> Columns:
+        return self.text_facts if self.text_facts is not None else self.facts
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """A snapshot column of the resolved tickets."""
+        return getattr(self.snapshot, name)[self.rows]  # type: ignore[no-any-return]
+
+    def fact(self, name: str) -> npt.NDArray[Any]:
+        """A column of the facts' ticket table, for the resolved tickets."""
+        return self.facts[name][self.fact_rows]
+
+    def label(self, column: str, code: int) -> str | None:
+        return self.snapshot.labels[column][code] if code >= 0 else None
+
+    def position(self, ticket_ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """Each ticket's index in the resolved set, and whether it is in the set at all."""
+        if self._index is None:
+            return locate(self.ids, ticket_ids)
+        inside = (ticket_ids >= 0) & (ticket_ids < len(self._index))
+        at = np.full(len(ticket_ids), -1, dtype=np.int64)
+        at[inside] = self._index[ticket_ids[inside]]
+        return np.maximum(at, 0), at >= 0
+
+    def min_score(self) -> IntArray:
+        """Each resolved ticket's lowest answered CSAT score; 99 where it has none."""
+        if self._min_score is None:
+            s = self.snapshot
+            at, ok = self.position(s.rating_ticket)
+            low = np.full(len(self.ids), 99, dtype=np.int64)
+            np.minimum.at(low, at[ok], s.rating_score[ok])
+            self._min_score = low
+        return self._min_score
+
+    def ratings(self) -> tuple[IntArray, IntArray]:
+        """Per resolved ticket: its answered CSAT ratings, and how many of them scored 4 or 5."""
+        s = self.snapshot
+        at, ok = self.position(s.rating_ticket)
+        n = np.bincount(at[ok], minlength=len(self.ids))
+        good = np.bincount(at[ok], weights=(s.rating_score[ok] >= 4), minlength=len(self.ids))
+        return n.astype(np.int64), good.astype(np.int64)
 
     @property
     def backlog_at(self) -> datetime:
         """The instant the backlog is judged at: the period's end, or now for a running period."""
         return min(self.period.end, self.period.as_of)
 
-    def tickets(self) -> list[Resolved]:
-        """The resolved tickets, read once per run."""
-        if self._tickets is None:
-            t = TICKETS
-            rows = self.session.execute(
-                select(
-                    t.c.id,
-                    instant(t.c.first_resolved_at) - instant(t.c.created_at),
-                    t.c.reopen_count,
-                    t.c.agent_stations,
-                    t.c.group_stations,
-                    t.c.escalations,
-                    t.c.public_agent_replies,
-                    t.c.assignee_id,
-                    t.c.group_id,
-                    t.c.category,
-                    t.c.priority,
-                    t.c.channel,
-                    t.c.subject,
-                ).where(self.resolved)
-            )
-            self._tickets = [Resolved(*row) for row in rows]
-        return self._tickets
-
-    def ratings(self) -> dict[int, list[int]]:
-        """The answered CSAT scores of the resolved tickets, by ticket."""
-        if self._ratings is None:
-            found: dict[int, list[int]] = defaultdict(list)
-            rows = self.session.execute(
-                select(SURVEYS.c.ticket_id, SURVEYS.c.score).where(
-                    SURVEYS.c.ticket_id.in_(self.resolved_ids()), SURVEYS.c.score.is_not(None)
-                )
-            )
-            for ticket_id, score in rows:
-                found[ticket_id].append(int(score))
-            self._ratings = dict(found)
-        return self._ratings
-
-    def low_rated(self, low_score_max: int) -> set[int]:
-        return {i for i, scores in self.ratings().items() if min(scores) <= low_score_max}
-
-    def agent_replies(self) -> list[Reply]:
-        """The public human-agent replies on the resolved tickets, read once per run."""
-        if self._replies is None:
-            m = MESSAGES
-            channel = {r.id: r.channel for r in self.tickets()}
-            rows = self.session.execute(
-                select(m.c.ticket_id, m.c.author_id, m.c.body).where(
-                    m.c.ticket_id.in_(self.resolved_ids()),
-                    m.c.public.is_(True),
-                    m.c.author_kind == AuthorKind.agent.value,
-                )
-            )
-            self._replies = [Reply(i, author, channel.get(i, ""), body) for i, author, body in rows]
-        return self._replies
-
-    def reply_keys(self) -> list[str]:
-        """:func:`reply_key` of each of :meth:`agent_replies`, in the same order."""
-        if self._keys is None:
-            self._keys = [reply_key(r.body) for r in self.agent_replies()]
-        return self._keys
-
-    def cut(self, ordered: Sequence[int]) -> list[int]:
-        return list(ordered[: self.evidence_limit])
+    def cut(self, ordered: Sequence[int] | IntArray) -> list[int]:
+        return [int(i) for i in ordered[: self.evidence_limit]]
 
     def emails(self, user_ids: Iterable[int | None]) -> dict[int, str]:
         found: dict[int, str] = {}
-        for part in chunks(u for u in user_ids if u is not None):
+        for part in chunks(int(u) for u in user_ids if u is not None and u >= 0):
             rows = self.session.execute(select(USERS.c.id, USERS.c.email).where(USERS.c.id.in_(part)))
             found.update((user_id, email) for user_id, email in rows)
         return found
 
     def group_names(self, group_ids: Iterable[int | None]) -> dict[int, str]:
         found: dict[int, str] = {}
-        for part in chunks(g for g in group_ids if g is not None):
+        for part in chunks(int(g) for g in group_ids if g is not None and g >= 0):
             rows = self.session.execute(select(GROUPS.c.id, GROUPS.c.name).where(GROUPS.c.id.in_(part)))
             found.update((group_id, name) for group_id, name in rows)
         return found
+
+
+def locate(sorted_ids: IntArray, ids: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+    """The index of each of ``ids`` in ``sorted_ids``, and whether it is there."""
+    at = np.searchsorted(sorted_ids, ids)
+    if len(sorted_ids) == 0:
+        return at, np.zeros(len(ids), dtype=bool)
+    inside = at < len(sorted_ids)
+    ok = inside & (sorted_ids[np.minimum(at, len(sorted_ids) - 1)] == ids)
+    return at, ok

@@ -6,8 +6,11 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
 
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|greetings)\b[^,!.\n]{0,40}[,!.]?", re.I
@@ -111,6 +114,8 @@ def excerpt(body: str, limit: int = 120) -> str:
 
 
 # --- recurring issues ---------------------------------------------------------------------------
+
+TicketIds = Sequence[int] | npt.NDArray[np.int64]
 
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _STOP = frozenset(
@@ -278,21 +283,25 @@ class Issue:
     stems: tuple[str, ...]
     tickets: list[int]
     """Newest first."""
-    subjects: list[str]
-    """The tickets' subjects, in the same order."""
+    subjects: dict[str, int]
+    """The tickets' subjects, with how many tickets have each."""
+    terms_of: Callable[[str], dict[str, str]] = field(default=terms, compare=False, repr=False)
+    """:func:`terms`, or a lookup of what it gave for each subject."""
 
     def title(self) -> str:
         """The most common subject among them: a ready title for the missing article."""
-        counts = Counter(" ".join(s.split()) for s in self.subjects)
+        counts: Counter[str] = Counter()
+        for subject, n in self.subjects.items():
+            counts[" ".join(subject.split())] += n
         return min(counts, key=lambda s: (-counts[s], len(s), s))
 
     def terms(self) -> list[str]:
         """The shared terms as the subjects most often write them."""
         written: dict[str, Counter[str]] = {stem: Counter() for stem in self.stems}
-        for subject in self.subjects:
-            for stem, word in terms(subject).items():
+        for subject, n in self.subjects.items():
+            for stem, word in self.terms_of(subject).items():
                 if stem in written:
-                    written[stem][word] += 1
+                    written[stem][word] += n
         return sorted(c.most_common(1)[0][0] if c else stem for stem, c in written.items())
 
 
@@ -303,53 +312,80 @@ def recurring_issues(
     signature_terms: int,
     max_term_share: float,
 ) -> list[Issue]:
-    """Group ``(ticket id, category, subject)`` into recurring issues of at least ``min_tickets``,
-    the largest first.
+    """Group ``(ticket id, category, subject)`` into recurring issues: see :func:`subject_issues`."""
+    grouped: dict[tuple[str | None, str], list[int]] = defaultdict(list)
+    for ticket_id, category, subject in docs:
+        grouped[(category, subject)].append(ticket_id)
+    return subject_issues(
+        [(ids, category, subject) for (category, subject), ids in grouped.items()],
+        min_tickets=min_tickets,
+        signature_terms=signature_terms,
+        max_term_share=max_term_share,
+    )
+
+
+def subject_issues(
+    docs: Sequence[tuple[TicketIds, str | None, str]],
+    *,
+    min_tickets: int,
+    signature_terms: int,
+    max_term_share: float,
+    terms_of: Callable[[str], dict[str, str]] | None = None,
+) -> list[Issue]:
+    """Group ``(ticket ids, category, subject)``, the tickets of one category with one subject,
+    into recurring issues of at least ``min_tickets`` tickets, the largest first.
 
     Within a category, a term that at least ``min_tickets`` subjects use recurs; one in more than
     ``max_term_share`` of them is too generic to tell issues apart. A ticket's issue is its
     ``signature_terms`` most widely shared recurring terms: the words its subject has in common with
     the most others, which keeps "March" and "April" invoices together while "charged twice" and
     "wrong VAT number" stay apart. Tickets with fewer than two recurring terms join no issue."""
-    by_category: dict[str | None, list[tuple[int, str, tuple[str, ...]]]] = defaultdict(list)
+    by_category: dict[str | None, list[tuple[TicketIds, str, tuple[str, ...]]]] = defaultdict(list)
     seen: dict[str, tuple[str, ...]] = {}
-    for ticket_id, category, subject in docs:
+    for ids, category, subject in docs:
         key = category.strip().lower() if category and category.strip() else None
         stems = seen.get(subject)
         if stems is None:
-            stems = seen[subject] = tuple(terms(subject))
-        by_category[key].append((ticket_id, subject, stems))
+            stems = seen[subject] = tuple((terms_of or terms)(subject))
+        by_category[key].append((ids, subject, stems))
     # A term in more than max_term_share of all subjects is boilerplate ("case", a source's
     # name), however small the category it shows up in.
     overall: Counter[str] = Counter()
     for items in by_category.values():
-        for _, _, stems in items:
-            overall.update(stems)
-    total = sum(len(items) for items in by_category.values())
+        for ids, _, stems in items:
+            for stem in stems:
+                overall[stem] += len(ids)
+    total = sum(len(ids) for items in by_category.values() for ids, _, _ in items)
     generic = (
         {w for w, n in overall.items() if n > max_term_share * total} if total >= 4 * min_tickets else set()
     )
     issues: list[Issue] = []
     for category, items in by_category.items():
         df: Counter[str] = Counter()
-        for _, _, stems in items:
-            df.update(stems)
-        ceiling = max(min_tickets, max_term_share * len(items))
+        for ids, _, stems in items:
+            for stem in stems:
+                df[stem] += len(ids)
+        size = sum(len(ids) for ids, _, _ in items)
+        ceiling = max(min_tickets, max_term_share * size)
         recurring = sorted(
             (w for w, n in df.items() if min_tickets <= n <= ceiling and w not in generic),
             key=lambda w: (-df[w], w),
         )
         rank = {w: i for i, w in enumerate(recurring)}
-        groups: dict[tuple[int, ...], list[tuple[int, str]]] = defaultdict(list)
-        for ticket_id, subject, stems in items:
+        groups: dict[tuple[int, ...], list[tuple[TicketIds, str]]] = defaultdict(list)
+        for ids, subject, stems in items:
             picked = sorted(rank[w] for w in stems if w in rank)
             if len(picked) >= 2:
-                groups[tuple(picked[:signature_terms])].append((ticket_id, subject))
+                groups[tuple(picked[:signature_terms])].append((ids, subject))
         for signature, members in groups.items():
-            if len(members) < min_tickets:
+            if sum(len(ids) for ids, _ in members) < min_tickets:
                 continue
-            members.sort(key=lambda m: -m[0])
+            tickets = np.sort(np.concatenate([np.asarray(ids, dtype=np.int64) for ids, _ in members]))
+            subjects: Counter[str] = Counter()
+            for ids, subject in members:
+                subjects[subject] += len(ids)
             stems = tuple(sorted(recurring[i] for i in signature))
-            issues.append(Issue(category, stems, [m[0] for m in members], [m[1] for m in members]))
+            issue = Issue(category, stems, tickets[::-1].tolist(), dict(subjects))
+            issues.append(issue if terms_of is None else replace(issue, terms_of=terms_of))
     issues.sort(key=lambda i: (-len(i.tickets), i.category or "", i.stems))
     return issues

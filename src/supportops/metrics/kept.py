@@ -1,0 +1,122 @@
+"""Columnar copies of database facts, kept per process and in a file, and brought up to date by
+deltas: the machinery the metrics snapshot and the finding facts share.
+
+A copy is a set of numpy arrays plus a small JSON header. It is written atomically (a reader sees
+the old file or the new one) and read back only when its header names the format the code expects.
+A :class:`Kept` holds one copy per database URL in memory, loads it from its file on first use, asks
+the owner to bring it up to date, and writes the file again when it was rebuilt or once enough
+tickets changed since the last write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+C = TypeVar("C")
+
+
+def save_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """Write ``arrays`` and the JSON header ``meta`` to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_arrays(
+    path: Path, names: Sequence[str], fmt: int
+) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]] | None:
+    """The header and the arrays ``names`` of a file written by :func:`save_arrays`, or None when
+    there is no such file, it is unreadable, or its header names another format than ``fmt``."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if meta.get("format") != fmt:
+                return None
+            return meta, {name: data[name] for name in names}
+    except (OSError, ValueError, KeyError) as exc:
+        log.info("kept copy %s not used: %s", path, exc)
+        return None
+
+
+@dataclass
+class Kept(Generic[C]):
+    """One process's copy per database, backed by a file named ``prefix-<digest of the URL>.npz`` in
+    ``folder`` (None: memory only)."""
+
+    folder: Path | None
+    prefix: str
+    load: Callable[[Path], C | None]
+    save: Callable[[C, Path], None]
+    save_after: int = 20_000
+    """Write the file again once this many tickets changed since it was written."""
+    _copies: dict[str, tuple[C, int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def path(self, url: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / f"{self.prefix}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.npz"
+
+    def kept(self, session: Session, update: Callable[[C | None], tuple[C, int]]) -> C:
+        """The copy after ``update(held copy or None)``, which returns the new copy and how many
+        tickets it read again (-1: it was built from scratch)."""
+        url = session.get_bind().engine.url.render_as_string(hide_password=False)
+        path = self.path(url)
+        with self._lock:
+            held = self._copies.get(url)
+            if held is None and path is not None:
+                saved = self.load(path)
+                held = (saved, 0) if saved is not None else None
+            copy, changed = update(held[0] if held is not None else None)
+            unsaved = -1 if changed < 0 or held is None else held[1] + changed
+            if path is not None and (unsaved < 0 or unsaved >= self.save_after):
+                self.save(copy, path)
+                unsaved = 0
+            self._copies[url] = (copy, max(unsaved, 0))
+            return copy
+
+    def forget(self) -> None:
+        with self._lock:
+            self._copies.clear()
+
+
+S = TypeVar("S", bound="Kept[Any]")
+
+
+class Registry(Generic[S]):
+    """One store per cache folder in this process: ``registry(folder)`` makes it on first use."""
+
+    def __init__(self, make: Callable[[Path | None], S]) -> None:
+        self._make = make
+        self._stores: dict[Path | None, S] = {}
+
+    def __call__(self, folder: Path | None) -> S:
+        if folder not in self._stores:
+            self._stores[folder] = self._make(folder)
+        return self._stores[folder]
+
+    def forget_all(self) -> None:
+        """Drop every process-held copy (the files stay): the next use reads the database again."""
+        for store in self._stores.values():
+            store.forget()
