@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -95,3 +97,33 @@ def test_close_finishes_queued_work_and_the_batcher_restarts_on_use(db: Database
     assert asyncio.run(batcher.run(_add("after", []))) == "after"
     batcher.close()
     assert len(_names(db)) == 21
+
+
+def test_units_queued_while_the_writer_waits_for_the_write_lock_join_its_transaction(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    # SQLite only: there a writer waits for the write lock before it begins (PostgreSQL has none).
+    path = tmp_path / "lock.db"
+    shutil.copy(sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}", pool_size=5)
+    lock = db._write_lock
+    assert lock is not None
+    batcher = WriteBatcher(db)
+    sessions: list[int] = []
+
+    async def run() -> list[str]:
+        lock.acquire()  # another writer of this process holds the database
+        try:
+            first = asyncio.ensure_future(batcher.run(_add("org-0", sessions)))
+            await asyncio.sleep(0.05)  # the writer thread took org-0 and waits for the lock
+            rest = [asyncio.ensure_future(batcher.run(_add(f"org-{n}", sessions))) for n in range(1, 5)]
+            await asyncio.sleep(0.05)
+        finally:
+            lock.release()
+        return [await first, *await asyncio.gather(*rest)]
+
+    assert asyncio.run(run()) == [f"org-{n}" for n in range(5)]
+    batcher.close()
+    assert len(set(sessions)) == 1
+    assert _names(db) == [f"org-{n}" for n in range(5)]
+    db.engine.dispose()

@@ -146,15 +146,19 @@ def authenticate(request: Request, state: AppState) -> tuple[Principal, str | No
     raise Unauthenticated("Sign in, or send an API token as 'Authorization: Bearer <token>'.")
 
 
-async def current_ctx(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Ctx:
-    """Runs on the event loop: a cached token needs no I/O, and a lookup is one indexed read."""
+async def current_ctx(request: Request) -> Ctx:
+    """Runs on the event loop: a cached token needs no I/O, and a lookup is one indexed read. The app
+    state is read here rather than through a sub-dependency: every call routes through this one, and
+    each level of dependencies costs the request a resolution of its own."""
+    state: AppState = request.app.state.supportops
     principal, csrf = authenticate(request, state)
     return Ctx(principal=principal, state=state, csrf_token=csrf)
 
 
-async def visitor_ctx(request: Request, state: Annotated[AppState, Depends(app_state)]) -> Ctx:
+async def visitor_ctx(request: Request) -> Ctx:
     """Who is calling, where a signed-out portal visitor may call too: with no credentials at all the
     caller is :data:`VISITOR`; credentials that are sent must be valid."""
+    state: AppState = request.app.state.supportops
     if request.headers.get("authorization") is None and not request.cookies.get(SESSION_COOKIE):
         return Ctx(principal=VISITOR, state=state)
     principal, csrf = authenticate(request, state)

@@ -2,8 +2,9 @@
 
 A create costs far less SQL than it costs to begin and commit a transaction, hand a request to the
 thread pool and take the database's write lock. Requests that arrive while a transaction is open
-queue up, and the next transaction runs all of them. Each answer is sent only after its transaction
-committed, so a 201 still means the row is durable.
+queue up, and the next transaction runs all of them, together with those that arrive while it waits
+for the write lock. Each answer is sent only after its transaction committed, so a 201 still means
+the row is durable.
 
 Isolation is kept per request: if any unit in a batch fails, the batch is rolled back and every
 unit is run again in a transaction of its own, so one bad request fails alone and the others are
@@ -98,34 +99,48 @@ class WriteBatcher:
                 self._thread.start()
 
     def _serve(self) -> None:
-        stopping = False
-        while not stopping:
+        while True:
             first = self._queue.get()
             if first is None:
                 return
-            batch: list[_Unit[Any]] = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    unit = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if unit is None:
-                    stopping = True
-                    break
-                batch.append(unit)
-            self._run_batch(batch)
-
-    def _run_batch(self, batch: list[_Unit[Any]]) -> None:
-        if len(batch) > 1:
-            try:
-                with self.db.unit_of_work() as session:
-                    results = [unit.work(session) for unit in batch]
-            except Exception:  # noqa: S110 - retried one by one below, where the error is reported
-                pass
-            else:
-                _deliver([(unit, result, None) for unit, result in zip(batch, results, strict=True)])
+            if self._run_batch(first):
                 return
-        _deliver([self._run_alone(unit) for unit in batch])
+
+    def _drain(self, batch: list[_Unit[Any]]) -> bool:
+        """Add the units queued meanwhile to ``batch``, up to ``max_batch``; True when asked to stop."""
+        while len(batch) < self.max_batch:
+            try:
+                unit = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if unit is None:
+                return True
+            batch.append(unit)
+        return False
+
+    def _run_batch(self, first: _Unit[Any]) -> bool:
+        """Run ``first`` and the units queued behind it; True when asked to stop."""
+        batch = [first]
+        stopping = False
+        try:
+            with self.db.unit_of_work() as session:
+                # Begin before collecting the batch: on SQLite this waits for the write lock (held
+                # by another process or another writer of this one), and the units that arrive
+                # meanwhile join this transaction instead of each paying for one of their own.
+                session.connection()
+                stopping = self._drain(batch)
+                results = [unit.work(session) for unit in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                _deliver([(first, None, exc)])
+            else:  # retried one by one, where each error reaches its own caller
+                _deliver([self._run_alone(unit) for unit in batch])
+        except BaseException as exc:  # the thread is going down; the callers must not hang
+            _deliver([(unit, None, exc) for unit in batch])
+            raise
+        else:
+            _deliver([(unit, result, None) for unit, result in zip(batch, results, strict=True)])
+        return stopping
 
     def _run_alone(self, unit: _Unit[Any]) -> Outcome:
         try:

@@ -81,7 +81,8 @@ def insert(
 
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Rows of :func:`row`; those whose ``dedupe_key`` exists already are skipped."""
-    session.execute(_DEDUPED[session.get_bind().dialect.name], rows)
+    conn = session.connection()
+    conn.execute(_DEDUPED[conn.dialect.name], rows)
 
 
 def claim(

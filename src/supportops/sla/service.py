@@ -247,16 +247,18 @@ class Writes:
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, session: Session) -> None:
+        # Plain table statements: run on the session's connection, without the ORM's execution layer.
+        conn = session.connection()
         if self.events:
-            session.execute(_ADD_EVENTS, self.events)
+            conn.execute(_ADD_EVENTS, self.events)
         if self.dropped:
-            session.execute(_DROP_CLOCKS, self.dropped)
+            conn.execute(_DROP_CLOCKS, self.dropped)
         if self.clocks:
-            session.execute(_ADD_CLOCKS, self.clocks)
+            conn.execute(_ADD_CLOCKS, self.clocks)
         if self.alarms:
             jobs.enqueue_many(session, self.alarms)
         if self.summaries:
-            session.execute(_SUMMARY, self.summaries)
+            conn.execute(_SUMMARY, self.summaries)
 
 
 def refresh_marked(session: Session) -> None:
