@@ -62,6 +62,10 @@ TIERS = ("L0", "L1", "L2", "L3")
 _RANGE = 20_000
 """Tickets per read in a full build: the events and messages of that many tickets at a time."""
 _CHUNK = 900
+# Plain strings: reading an enum member's value costs an attribute lookup through the enum machinery,
+# and the loops below do it once per event or message.
+_RESOLVED, _PENDING = Status.resolved.value, Status.pending.value
+_AGENT, _CUSTOMER = AuthorKind.agent.value, AuthorKind.customer.value
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -241,7 +245,7 @@ class _Builder:
             .order_by(e.c.ticket_id, e.c.id),
             10,
         )
-        agent = AuthorKind.agent.value
+        agent = _AGENT
         messages = _columns(
             session,
             select(
@@ -308,11 +312,11 @@ class _Builder:
             field_name, old, new = ev[3][k], ev[4][k], ev[5][k]
             when = at[k]
             if field_name == "status":
-                if new == Status.resolved.value:
+                if new == _RESOLVED:
                     solved_at = when
-                elif old == Status.resolved.value and new not in SOLVED and solved_at is not None:
+                elif old == _RESOLVED and new not in SOLVED and solved_at is not None:
                     gap = min(gap, when - solved_at)
-                if new == Status.pending.value:
+                if new == _PENDING:
                     moves.append((ev[1][k], when, ev[9][k]))
                 continue
             if field_name == "assignee_id":
@@ -361,7 +365,7 @@ class _Builder:
     ) -> None:
         o = self.out
         system = 0
-        agent, customer = AuthorKind.agent.value, AuthorKind.customer.value
+        agent, customer = _AGENT, _CUSTOMER
         asks: list[tuple[int, float, bool]] = []  # agent replies: (id, at, asks a question)
         heard: list[tuple[int, float]] = []  # customer messages: (id, at)
         keys: set[int] = set()
@@ -587,7 +591,7 @@ def load(path: Path) -> Columns | None:
 
 
 class Store(Kept[Columns]):
-    """One process's facts per database, backed by a file ``finding-facts-*.npz`` in ``folder``
+    """One process's facts per database, backed by a file ``finding-facts-*.cols`` in ``folder``
     (None: memory only)."""
 
     def __init__(self, folder: Path | None, save_after: int = 20_000) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 
 from supportops.metrics.findings.columns import TIERS
 from supportops.metrics.findings.model import TITLES, Finding
@@ -26,7 +26,6 @@ from supportops.metrics.findings.scope import (
     IntArray,
     Scope,
     chunks,
-    instant,
     locate,
     ranked,
 )
@@ -359,28 +358,35 @@ def _idle_since_long_ago(scope: Scope, statuses: Sequence[str], since: datetime,
 def _idle_then_touched(scope: Scope, statuses: Sequence[str], since: datetime, at: datetime) -> list[_Idle]:
     """Touched after ``at`` but with no event in [since, at): their state at ``at`` is replayed from
     the events before it. Empty for a period that ends now."""
+    snap, f = scope.snapshot, scope.facts
+    where, known = locate(f["id"], snap.id)
+    closed = np.full(len(snap.id), np.nan)
+    closed[known] = f["closed"][where[known]]
+    lo, hi = since.timestamp(), at.timestamp()
+    candidate = (snap.updated >= hi) & (snap.created < lo) & ~(closed < hi)
+    # A ticket first answered, resolved or closed within [since, at) had an event there: only the
+    # others need their event log read.
+    for instants in (snap.first_response, snap.last_resolved, closed):
+        candidate &= ~((instants >= lo) & (instants < hi))
     quiet = ~exists(select(E.c.id).where(E.c.ticket_id == T.c.id, E.c.at >= since, E.c.at < at))
-    ids = list(
-        scope.session.scalars(
-            select(T.c.id).where(
-                T.c.updated_at >= at,
-                T.c.created_at < since,
-                or_(T.c.closed_at.is_(None), T.c.closed_at >= at),
-                quiet,
-            )
-        )
-    )
+    ids: list[int] = []
+    for part in chunks(snap.id[candidate].tolist()):
+        ids.extend(scope.session.scalars(select(T.c.id).where(T.c.id.in_(part), quiet)))
     found: list[_Idle] = []
     for part in chunks(ids):
         state: dict[int, dict[str, Any]] = {}
+        # Every event of these tickets, the later ones skipped here: a condition on the instant
+        # would lead PostgreSQL to scan the whole event table instead of each ticket's index range.
         rows = scope.session.execute(
-            select(E.c.ticket_id, instant(E.c.at), E.c.kind, E.c.field, E.c.new_value, E.c.data)
-            .where(E.c.ticket_id.in_(part), E.c.at < at)
+            select(E.c.ticket_id, E.c.at, E.c.kind, E.c.field, E.c.new_value, E.c.data)
+            .where(E.c.ticket_id.in_(part))
             .order_by(E.c.ticket_id, E.c.id)
         )
         for ticket_id, when, kind, field, new_value, data in rows:
+            if when >= at:
+                continue
             s = state.setdefault(ticket_id, {"status": Status.new.value, "assignee": None, "group": None})
-            s["touch"] = when
+            s["touch"] = when.timestamp()
             if kind == "created":
                 s["assignee"], s["group"] = (data or {}).get("assignee_id"), (data or {}).get("group_id")
             elif kind == "change" and field in ("status", "assignee_id", "group_id"):

@@ -61,9 +61,10 @@ def knowledge_hoarding(scope: Scope, t: dict[str, Any]) -> Finding | None:
     share = max(1, math.ceil(scope.evidence_limit / len(listed)))
     evidence = [i for issue in listed for i in issue.tickets[:share]]
     evidence += [i for issue in listed for i in issue.tickets[share:]]
-    in_issues = [i for issue in issues for i in issue.tickets]
-    at, _ = scope.position(np.array(in_issues, dtype=np.int64))
-    people = Counter(scope.column("assignee_id")[at].tolist())
+    in_issues = np.concatenate([np.asarray(issue.tickets, dtype=np.int64) for issue in issues])
+    at, _ = scope.position(in_issues)
+    assignees, counts = np.unique(scope.column("assignee_id")[at], return_counts=True)
+    people = Counter(dict(zip(assignees.tolist(), counts.tolist(), strict=True)))
     names = scope.emails(people)
     titles = [issue.title() for issue in listed]
     top = listed[0]
