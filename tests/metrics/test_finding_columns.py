@@ -109,7 +109,7 @@ def test_the_copy_is_read_back_from_its_file(desk: Desk, tmp_path: Path) -> None
     first_half(desk)
     with desk.db.unit_of_work(write=False) as session:
         kept = columns.Store(tmp_path).current(session, TEXTS)
-    assert list(tmp_path.glob("finding-facts-*.npz"))
+    assert list(tmp_path.glob("finding-facts-*.cols"))
     restarted = columns.Store(tmp_path)
     with desk.db.unit_of_work(write=False) as session:
         again = restarted.current(session, TEXTS)

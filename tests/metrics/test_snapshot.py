@@ -87,7 +87,7 @@ def test_the_file_round_trips_and_a_broken_file_is_ignored(
     _ticket(client, team)
     with db.unit_of_work(write=False) as session:
         copy = snap.build(session)
-    path = tmp_path / "facts.npz"
+    path = tmp_path / "facts.cols"
     snap.save(copy, path)
     loaded = snap.load(path)
     assert loaded is not None
@@ -95,7 +95,7 @@ def test_the_file_round_trips_and_a_broken_file_is_ignored(
     assert loaded.ticket_mark == copy.ticket_mark and loaded.labels == copy.labels
     path.write_bytes(b"not a snapshot")
     assert snap.load(path) is None
-    assert snap.load(tmp_path / "missing.npz") is None
+    assert snap.load(tmp_path / "missing.cols") is None
 
 
 def test_a_new_generation_or_vanished_rows_force_a_rebuild(
@@ -125,7 +125,7 @@ def test_the_store_saves_and_reuses_its_file(
     store = snap.Store(tmp_path)
     with db.unit_of_work(write=False) as session:
         first = store.current(session)
-    files = list(tmp_path.glob("facts-*.npz"))
+    files = list(tmp_path.glob("facts-*.cols"))
     assert len(files) == 1
     store.forget()
     _ticket(client, team)

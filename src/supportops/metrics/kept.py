@@ -2,7 +2,8 @@
 deltas: the machinery the metrics snapshot and the finding facts share.
 
 A copy is a set of numpy arrays plus a small JSON header. It is written atomically (a reader sees
-the old file or the new one) and read back only when its header names the format the code expects.
+the old file or the new one) and mapped back read-only, only when its header names the format the
+code expects: loading a copy of several hundred megabytes costs no copy of it.
 A :class:`Kept` holds one copy per database URL in memory, loads it from its file on first use, asks
 the owner to bring it up to date, and writes the file again when it was rebuilt or once enough
 tickets changed since the last write.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import mmap
 import os
 import tempfile
 import threading
@@ -30,13 +32,37 @@ log = logging.getLogger(__name__)
 C = TypeVar("C")
 
 
+MAGIC = b"supportops columns\n"
+_ALIGN = 64
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
+
+
 def save_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]) -> None:
-    """Write ``arrays`` and the JSON header ``meta`` to ``path`` atomically."""
+    """Write ``arrays`` and the JSON header ``meta`` to ``path`` atomically: a reader sees the old
+    file or the new one. The layout is a magic line, the header's length and the header (with each
+    array's dtype, shape and offset), then the raw arrays, each aligned to 64 bytes, so that
+    :func:`load_arrays` can map them instead of copying them."""
+    layout: list[dict[str, Any]] = []
+    offset = 0
+    contiguous = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+    for name, a in contiguous.items():
+        offset = _aligned(offset)
+        layout.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape), "offset": offset})
+        offset += a.nbytes
+    header = json.dumps({"meta": meta, "arrays": layout}).encode()
+    base = _aligned(len(MAGIC) + 8 + len(header))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
+            handle.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            for entry in layout:
+                handle.seek(base + entry["offset"])
+                handle.write(contiguous[entry["name"]].tobytes())
+            handle.truncate(base + offset)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -46,22 +72,40 @@ def save_arrays(path: Path, meta: dict[str, Any], arrays: dict[str, npt.NDArray[
 def load_arrays(
     path: Path, names: Sequence[str], fmt: int
 ) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]] | None:
-    """The header and the arrays ``names`` of a file written by :func:`save_arrays`, or None when
-    there is no such file, it is unreadable, or its header names another format than ``fmt``."""
+    """The header and the arrays ``names`` of a file written by :func:`save_arrays`, mapped read-only
+    from the file (the page cache serves them; nothing is copied), or None when there is no such
+    file, it is unreadable, or its header names another format than ``fmt``."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            if meta.get("format") != fmt:
-                return None
-            return meta, {name: data[name] for name in names}
-    except (OSError, ValueError, KeyError) as exc:
+        with open(path, "rb") as handle:
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if mapped[: len(MAGIC)] != MAGIC:
+            return None
+        size = int.from_bytes(mapped[len(MAGIC) : len(MAGIC) + 8], "little")
+        start = len(MAGIC) + 8
+        header = json.loads(mapped[start : start + size])
+        if header["meta"].get("format") != fmt:
+            return None
+        base = _aligned(start + size)
+        layout = {entry["name"]: entry for entry in header["arrays"]}
+        arrays: dict[str, npt.NDArray[Any]] = {}
+        for name in names:
+            entry = layout[name]
+            dtype, shape = np.dtype(entry["dtype"]), tuple(entry["shape"])
+            count = int(np.prod(shape, dtype=np.int64))
+            arrays[name] = (
+                np.frombuffer(mapped, dtype=dtype, count=count, offset=base + entry["offset"]).reshape(shape)
+                if count
+                else np.empty(shape, dtype=dtype)
+            )
+        return header["meta"], arrays
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("kept copy %s not used: %s", path, exc)
         return None
 
 
 @dataclass
 class Kept(Generic[C]):
-    """One process's copy per database, backed by a file named ``prefix-<digest of the URL>.npz`` in
+    """One process's copy per database, backed by a file named ``prefix-<digest of the URL>.cols`` in
     ``folder`` (None: memory only)."""
 
     folder: Path | None
@@ -76,7 +120,7 @@ class Kept(Generic[C]):
     def path(self, url: str) -> Path | None:
         if self.folder is None:
             return None
-        return self.folder / f"{self.prefix}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.npz"
+        return self.folder / f"{self.prefix}-{hashlib.sha256(url.encode()).hexdigest()[:16]}.cols"
 
     def kept(self, session: Session, update: Callable[[C | None], tuple[C, int]]) -> C:
         """The copy after ``update(held copy or None)``, which returns the new copy and how many

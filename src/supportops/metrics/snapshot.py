@@ -4,7 +4,7 @@ every CSAT answer and every time entry, as numpy arrays, kept up to date by delt
 Reading a million tickets row by row through a database driver takes seconds; reading the same
 columns from this copy takes milliseconds. The copy is exact, not sampled:
 
-- It is built once from the database (``build``), saved to the cache folder as one ``.npz`` file,
+- It is built once from the database (``build``), saved to the cache folder as one file (``kept.py``),
   and brought up to date before each use (``refresh``) by re-reading what changed since: tickets
   whose ``updated_at`` (bumped by every ticket event) or clocks whose ``evaluated_at`` moved past
   the watermark, new CSAT answers and new time entries. The watermark is moved back by a margin so
@@ -464,7 +464,7 @@ def load(path: Path) -> Snapshot | None:
 
 
 class Store(Kept[Snapshot]):
-    """One process's copy per database, backed by a file ``facts-*.npz`` in ``folder`` (None: memory
+    """One process's copy per database, backed by a file ``facts-*.cols`` in ``folder`` (None: memory
     only), written again once ``save_after`` tickets changed since it was written."""
 
     def __init__(self, folder: Path | None, save_after: int = 20_000) -> None:
