@@ -163,6 +163,7 @@ class _Builder:
     key_codes: dict[int, int]
     subject_terms: list[dict[str, str]]
     out: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in ARRAYS})
+    _done: dict[str, list[npt.NDArray[Any]]] = field(default_factory=lambda: {name: [] for name in ARRAYS})
     _codes: dict[str, dict[str, int]] = field(default_factory=dict)
     _matchers: dict[str, PhraseMatcher] | None = None
     _gate: re.Pattern[str] = field(default_factory=lambda: any_of(()))
@@ -409,9 +410,22 @@ class _Builder:
             o["move_actor"].append(-1 if actor is None else actor)
             o["move_asked"].append(int(asked))
 
-    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+    def flush(self) -> None:
+        """Turn what was reduced so far into arrays: lists of Python numbers take several times the
+        memory, so a full build keeps only one range of tickets in them."""
         types = {name: kind for columns in TABLES.values() for name, kind in columns}
-        return {name: np.array(values, dtype=types[name]) for name, values in self.out.items()}
+        for name, values in self.out.items():
+            if values:
+                self._done[name].append(np.array(values, dtype=types[name]))
+                values.clear()
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        self.flush()
+        types = {name: kind for columns in TABLES.values() for name, kind in columns}
+        return {
+            name: np.concatenate(parts) if parts else np.empty(0, dtype=types[name])
+            for name, parts in self._done.items()
+        }
 
 
 def _in_range(lo: int, hi: int) -> Callable[[Any], ColumnElement[bool]]:
@@ -484,6 +498,7 @@ def build(session: Session, texts: dict[str, list[str]]) -> Columns:
     builder = _new_builder(session, texts, None)
     for lo in range(0, top + 1, _RANGE):
         builder.read(session, _in_range(lo, lo + _RANGE))
+        builder.flush()
     columns = _finish(builder, builder.arrays(), texts)
     columns.generation = gen
     columns.read_at = read_at
