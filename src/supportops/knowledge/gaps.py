@@ -13,9 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 from sqlalchemy.orm import Session
 
 from supportops.auth.principal import Principal
@@ -46,6 +43,12 @@ def find(
     report = GapReport(since=since, resolved_without_article=len(rows), clusters=[])
     if len(rows) < max(2, min_size):
         return report
+    # Imported here, not at the top: the library takes most of a second to import, and every
+    # command-line start would pay for it.
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
     texts = [f"{r.subject}\n{r.subject}\n{(r.description or '')[:600]}" for r in rows]
     vectorizer = TfidfVectorizer(
         preprocessor=normalise, stop_words="english", ngram_range=(1, 2), sublinear_tf=True, min_df=2

@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 from supportops.kit.text import normalise
 from supportops.knowledge.semantic import Embedder
@@ -76,6 +78,10 @@ class Match:
 
 
 def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    # Imported here, not at the top: the library takes most of a second to import, and every
+    # command-line start would pay for it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     word = TfidfVectorizer(
         preprocessor=normalise,
         token_pattern=_WORD,
@@ -111,6 +117,8 @@ class _Vocabulary:
     def transform(self, texts: Sequence[str]) -> scipy.sparse.csr_matrix:
         if not texts:
             return scipy.sparse.csr_matrix((0, len(self.word.vocabulary_) + len(self.char.vocabulary_)))
+        from sklearn.preprocessing import normalize
+
         both = scipy.sparse.hstack([self.word.transform(texts), self.char.transform(texts)], format="csr")
         return normalize(both).astype(np.float32)
 

@@ -22,9 +22,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 from numpy.typing import NDArray
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from supportops.kit.clock import Clock, SystemClock
 from supportops.triage import persistence
@@ -197,6 +194,10 @@ def train(
 
     With ``embedder``, the model also uses sentence embeddings and needs that embedder to be loaded.
     """
+    # Imported here, not at the top: the library takes most of a second to import, and every
+    # command-line start would pay for it.
+    from sklearn.metrics import accuracy_score, f1_score
+
     check_trainable(texts, labels)
     texts, classes = list(texts), tuple(sorted(set(labels)))
     index = {label: i for i, label in enumerate(classes)}
@@ -242,6 +243,8 @@ def _fit(
 
     ``dense`` are the embedding features of ``texts``, one row each, or None for a lexical model.
     """
+    from sklearn.svm import LinearSVC
+
     featurizer = Featurizer.fit(texts)
     features = _matrix(featurizer.transform(texts), dense)
     machine = LinearSVC(C=REGULARISATION_C, random_state=seed).fit(features, y)
@@ -267,6 +270,8 @@ def _out_of_fold_scores(
     seed: int,
 ) -> Floats:
     """Each example scored by a model that did not see it."""
+    from sklearn.model_selection import StratifiedKFold
+
     scores = np.zeros((len(texts), classes))
     for learn, judge in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):
         featurizer, coef, intercept = _fit(

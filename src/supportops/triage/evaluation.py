@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-
 from supportops.triage.classifier import TrainedModel
 from supportops.triage.data import check_pairs
 
@@ -70,6 +68,8 @@ def score(
     thresholds: Sequence[float] = THRESHOLDS,
 ) -> Evaluation:
     """Judge any classifier's guesses; labels it never guessed, or never saw, count in the macro-F1."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
     check_pairs(guesses, truth)
     names = sorted(set(truth) | set(guesses))
     precision, recall, f1, support = precision_recall_fscore_support(

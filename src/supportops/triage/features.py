@@ -10,19 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from supportops.kit.text import normalise
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 _WORD = r"(?u)\b\w+\b"
 
 
 def _word_vectorizer(vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+    # Imported here, not at the top: the library takes most of a second to import, and every
+    # command-line start would pay for it.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         preprocessor=normalise,
         token_pattern=_WORD,
@@ -34,6 +40,8 @@ def _word_vectorizer(vocabulary: Sequence[str] | None = None) -> TfidfVectorizer
 
 
 def _char_vectorizer(vocabulary: Sequence[str] | None = None) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         preprocessor=normalise,
         analyzer="char_wb",
