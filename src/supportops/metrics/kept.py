@@ -20,16 +20,19 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import ColumnElement, Float, Select, cast, extract
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+FloatArray = npt.NDArray[np.float64]
 
 
 MAGIC = b"supportops columns\n"
@@ -164,3 +167,54 @@ class Registry(Generic[S]):
         """Drop every process-held copy (the files stay): the next use reads the database again."""
         for store in self._stores.values():
             store.forget()
+
+
+# -- reading columns ------------------------------------------------------------------------------
+
+SETTLE_SECONDS = 60.0
+"""Longer than any writing transaction lasts, plus the clock skew between processes."""
+
+
+def raw_time(column: Any, dialect: str) -> Any:
+    """A timestamp column as :func:`epochs` wants it: SQLite keeps timestamps as ISO text, which
+    numpy parses fastest; PostgreSQL converts to epoch seconds itself."""
+    return column if dialect == "sqlite" else cast(extract("epoch", column), Float)
+
+
+def epochs(values: Sequence[Any], dialect: str) -> FloatArray:
+    """Values read from a :func:`raw_time` column as epoch seconds, exact to the microsecond; NaN
+    for NULL."""
+    if dialect == "sqlite":
+        parsed = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[us]")
+        out = parsed.astype(np.int64).astype(np.float64) / 1e6
+        out[np.isnat(parsed)] = np.nan
+        return out
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def read_columns(session: Session, stmt: Select[Any]) -> list[Sequence[Any]]:
+    """The result as columns of raw driver values, read in chunks (no per-row objects)."""
+    result = session.connection().execute(stmt)
+    cursor = result.cursor
+    parts: list[list[Sequence[Any]]] = [[] for _ in stmt.selected_columns]
+    while cursor is not None:
+        rows = cursor.fetchmany(200_000)
+        if not rows:
+            break
+        for i, column in enumerate(zip(*rows, strict=True)):
+            parts[i].append(column)
+    result.close()
+    return [[v for chunk in part for v in chunk] for part in parts]
+
+
+def changed_after(column: Any, mark: float, read_at: float) -> ColumnElement[bool] | None:
+    """Rows a copy must read again: those stamped past its mark, and those a transaction still open
+    at its last read could have written since. Such a transaction began after ``read_at -
+    SETTLE_SECONDS`` (it lasts less than that), so it stamped its rows no earlier; everything older
+    was already read. None when the copy has no mark yet."""
+    if not np.isfinite(mark):
+        return None
+    settled = read_at - SETTLE_SECONDS
+    if settled >= mark:
+        return column > datetime.fromtimestamp(mark, UTC)  # type: ignore[no-any-return]
+    return column >= datetime.fromtimestamp(settled, UTC)  # type: ignore[no-any-return]

@@ -25,10 +25,19 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Float, Select, cast, extract, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from supportops.metrics.kept import Kept, Registry, load_arrays, save_arrays
+from supportops.metrics.kept import (
+    Kept,
+    Registry,
+    changed_after,
+    epochs,
+    load_arrays,
+    raw_time,
+    read_columns,
+    save_arrays,
+)
 from supportops.metrics.models import OpsSetting
 from supportops.routing.models import PresenceChange
 from supportops.sla.models import SlaClock
@@ -39,8 +48,6 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2
 GENERATION_KEY = "facts_generation"
-SETTLE_SECONDS = 60.0
-"""Longer than any writing transaction lasts, plus the clock skew between processes."""
 TIME_ENTRY_MARGIN = 10_000
 """Time entries are append-only; the newest ids below the last seen id are read again, in case
 one committed after a higher id did."""
@@ -139,38 +146,8 @@ _ARRAYS = (*_TICKET_ARRAYS, *_CLOCK_ARRAYS, *_RATING_ARRAYS, *_TIME_ARRAYS, *_PR
 # -- reading the database -------------------------------------------------------------------------
 
 
-def _time(column: Any, dialect: str) -> Any:
-    """SQLite keeps timestamps as ISO text, which numpy parses fastest; PostgreSQL converts to epoch
-    seconds itself."""
-    return column if dialect == "sqlite" else cast(extract("epoch", column), Float)
-
-
-def _epochs(values: Sequence[Any], dialect: str) -> FloatArray:
-    if dialect == "sqlite":
-        parsed = np.array(["NaT" if v is None else v for v in values], dtype="datetime64[us]")
-        out = parsed.astype(np.int64).astype(np.float64) / 1e6
-        out[np.isnat(parsed)] = np.nan
-        return out
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-
-
 def _ints(values: Sequence[Any]) -> IntArray:
     return np.array([-1 if v is None else v for v in values], dtype=np.int64)
-
-
-def _columns(session: Session, stmt: Select[Any], width: int) -> list[Sequence[Any]]:
-    """The result as columns of raw driver values, read in chunks (no per-row objects)."""
-    result = session.connection().execute(stmt)
-    cursor = result.cursor
-    parts: list[list[Sequence[Any]]] = [[] for _ in range(width)]
-    while cursor is not None:
-        rows = cursor.fetchmany(200_000)
-        if not rows:
-            break
-        for i, column in enumerate(zip(*rows, strict=True)):
-            parts[i].append(column)
-    result.close()
-    return [[v for chunk in part for v in chunk] for part in parts]
 
 
 def _ticket_rows(
@@ -180,10 +157,10 @@ def _ticket_rows(
     t = Ticket
     cols = (
         t.id,
-        _time(t.created_at, dialect),
-        _time(t.first_response_at, dialect),
-        _time(t.last_resolved_at, dialect),
-        _time(t.updated_at, dialect),
+        raw_time(t.created_at, dialect),
+        raw_time(t.first_response_at, dialect),
+        raw_time(t.last_resolved_at, dialect),
+        raw_time(t.updated_at, dialect),
         t.status,
         t.reopen_count,
         t.public_agent_replies,
@@ -199,13 +176,13 @@ def _ticket_rows(
     )
     # A delta is read in index order and sorted by the merge; ordering it by id would scan the table.
     stmt = select(*cols).order_by(t.id) if where is None else select(*cols).where(where)
-    c = _columns(session, stmt, len(cols))
+    c = read_columns(session, stmt)
     out: dict[str, Any] = {
         "id": np.array(c[0], dtype=np.int64),
-        "created": _epochs(c[1], dialect),
-        "first_response": _epochs(c[2], dialect),
-        "last_resolved": _epochs(c[3], dialect),
-        "updated": _epochs(c[4], dialect),
+        "created": epochs(c[1], dialect),
+        "first_response": epochs(c[2], dialect),
+        "last_resolved": epochs(c[3], dialect),
+        "updated": epochs(c[4], dialect),
         "reopens": np.array(c[6], dtype=np.int64),
         "replies": np.array(c[7], dtype=np.int64),
         "escalations": np.array(c[8], dtype=np.int64),
@@ -233,59 +210,59 @@ def _ticket_rows(
 
 def _clock_rows(session: Session, tickets: Iterable[int] | None) -> dict[str, Any]:
     dialect = session.get_bind().dialect.name
-    fulfilled = _time(SlaClock.fulfilled_at, dialect)
+    fulfilled = raw_time(SlaClock.fulfilled_at, dialect)
     cols = (
         SlaClock.ticket_id,
         SlaClock.metric,
         SlaClock.state,
         fulfilled,
-        _time(SlaClock.breached_at, dialect),
+        raw_time(SlaClock.breached_at, dialect),
     )
     if tickets is None:
-        parts = [_columns(session, select(*cols).order_by(SlaClock.ticket_id), len(cols))]
+        parts = [read_columns(session, select(*cols).order_by(SlaClock.ticket_id))]
     else:
         ids = sorted(set(tickets))
         parts = [
-            _columns(session, select(*cols).where(SlaClock.ticket_id.in_(ids[i : i + 900])), len(cols))
+            read_columns(session, select(*cols).where(SlaClock.ticket_id.in_(ids[i : i + 900])))
             for i in range(0, len(ids), 900)
         ]
     c = [[v for part in parts for v in part[k]] for k in range(len(cols))]
     metric_code = {m: i for i, m in enumerate(CLOCK_METRICS)}
-    done = _epochs(c[3], dialect)
+    done = epochs(c[3], dialect)
     done[np.array([s != "fulfilled" for s in c[2]], dtype=bool)] = np.nan
     return {
         "clock_ticket": np.array(c[0], dtype=np.int64),
         "clock_metric": np.array([metric_code.get(m, -1) for m in c[1]], dtype=np.int64),
         "clock_fulfilled": done,
-        "clock_breached": _epochs(c[4], dialect),
+        "clock_breached": epochs(c[4], dialect),
     }
 
 
 def _rating_rows(session: Session, since: ColumnElement[bool] | None) -> dict[str, Any]:
     dialect = session.get_bind().dialect.name
-    cols = (CsatSurvey.id, CsatSurvey.ticket_id, _time(CsatSurvey.answered_at, dialect), CsatSurvey.score)
+    cols = (CsatSurvey.id, CsatSurvey.ticket_id, raw_time(CsatSurvey.answered_at, dialect), CsatSurvey.score)
     stmt = select(*cols).where(CsatSurvey.score.is_not(None), CsatSurvey.answered_at.is_not(None))
     stmt = stmt.order_by(CsatSurvey.id) if since is None else stmt.where(since)
-    c = _columns(session, stmt, len(cols))
+    c = read_columns(session, stmt)
     return {
         "rating_id": np.array(c[0], dtype=np.int64),
         "rating_ticket": np.array(c[1], dtype=np.int64),
-        "rating_at": _epochs(c[2], dialect),
+        "rating_at": epochs(c[2], dialect),
         "rating_score": np.array(c[3], dtype=np.int64),
     }
 
 
 def _time_rows(session: Session, after_id: int | None) -> dict[str, Any]:
     dialect = session.get_bind().dialect.name
-    cols = (TimeEntry.id, TimeEntry.agent_id, _time(TimeEntry.started_at, dialect), TimeEntry.seconds)
+    cols = (TimeEntry.id, TimeEntry.agent_id, raw_time(TimeEntry.started_at, dialect), TimeEntry.seconds)
     stmt = select(*cols).order_by(TimeEntry.id)
     if after_id is not None:
         stmt = stmt.where(TimeEntry.id > after_id)
-    c = _columns(session, stmt, len(cols))
+    c = read_columns(session, stmt)
     return {
         "time_id": np.array(c[0], dtype=np.int64),
         "time_agent": np.array(c[1], dtype=np.int64),
-        "time_at": _epochs(c[2], dialect),
+        "time_at": epochs(c[2], dialect),
         "time_seconds": np.array(c[3], dtype=np.float64),
     }
 
@@ -293,15 +270,15 @@ def _time_rows(session: Session, after_id: int | None) -> dict[str, Any]:
 def _presence_rows(session: Session, after_id: int | None) -> dict[str, Any]:
     dialect = session.get_bind().dialect.name
     p = PresenceChange
-    cols = (p.id, p.agent_id, _time(p.at, dialect), p.state)
+    cols = (p.id, p.agent_id, raw_time(p.at, dialect), p.state)
     stmt = select(*cols).order_by(p.id)
     if after_id is not None:
         stmt = stmt.where(p.id > after_id)
-    c = _columns(session, stmt, len(cols))
+    c = read_columns(session, stmt)
     return {
         "presence_id": np.array(c[0], dtype=np.int64),
         "presence_agent": np.array(c[1], dtype=np.int64),
-        "presence_at": _epochs(c[2], dialect),
+        "presence_at": epochs(c[2], dialect),
         "presence_online": np.array([state == "online" for state in c[3]], dtype=np.int64),
     }
 
@@ -352,20 +329,6 @@ def build(session: Session) -> Snapshot:
     return snapshot
 
 
-def _after(column: Any, mark: float, read_at: float) -> ColumnElement[bool] | None:
-    """Rows to read again: those past the mark, and those a transaction still open at the last
-    read could have written since. Such a transaction began after ``read_at - SETTLE_SECONDS`` (it
-    lasts less than that), so it stamped its rows no earlier; everything older was already read."""
-    from datetime import UTC
-
-    if not np.isfinite(mark):
-        return None
-    settled = read_at - SETTLE_SECONDS
-    if settled >= mark:
-        return column > datetime.fromtimestamp(mark, UTC)  # type: ignore[no-any-return]
-    return column >= datetime.fromtimestamp(settled, UTC)  # type: ignore[no-any-return]
-
-
 def _replaced(
     snapshot: Snapshot, fresh: dict[str, Any], names: Sequence[str], gone: IntArray | None = None
 ) -> dict[str, Any]:
@@ -382,8 +345,8 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
     if snapshot.generation != generation(session):
         return build(session), -1
     read_at = time.time()
-    ticket_since = _after(Ticket.updated_at, snapshot.ticket_mark, snapshot.read_at)
-    clock_since = _after(SlaClock.evaluated_at, snapshot.clock_mark, snapshot.read_at)
+    ticket_since = changed_after(Ticket.updated_at, snapshot.ticket_mark, snapshot.read_at)
+    clock_since = changed_after(SlaClock.evaluated_at, snapshot.clock_mark, snapshot.read_at)
     new_clock_mark = _clock_mark(session)
     max_id = int(snapshot.id.max()) if snapshot.tickets else 0
     fresh = _ticket_rows(session, Ticket.id > max_id, snapshot.labels)
@@ -409,7 +372,9 @@ def refresh(session: Session, snapshot: Snapshot) -> tuple[Snapshot, int]:
         merged.update(_replaced(snapshot, _clock_rows(session, changed_clocks), _CLOCK_ARRAYS, gone))
     # Ratings: answers since the mark replace by survey id. Time entries and presence changes are
     # append-only; the last stretch of ids is read again.
-    ratings = _rating_rows(session, _after(CsatSurvey.answered_at, snapshot.rating_mark, snapshot.read_at))
+    ratings = _rating_rows(
+        session, changed_after(CsatSurvey.answered_at, snapshot.rating_mark, snapshot.read_at)
+    )
     merged.update(_replaced(snapshot, ratings, _RATING_ARRAYS))
     entries = _time_rows(session, max(0, snapshot.time_mark - TIME_ENTRY_MARGIN))
     merged.update(_replaced(snapshot, entries, _TIME_ARRAYS))

@@ -47,10 +47,19 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from supportops.metrics.findings.scope import EVENTS, MESSAGES, SOLVED, TICKETS, json_text
+from supportops.metrics.findings.scope import EVENTS, MESSAGES, SOLVED, TICKETS, chunks, json_text
 from supportops.metrics.findings.text import PhraseMatcher, any_of, reply_key, terms
-from supportops.metrics.kept import Kept, Registry, load_arrays, save_arrays
-from supportops.metrics.snapshot import _after, _columns, _epochs, _time, generation
+from supportops.metrics.kept import (
+    Kept,
+    Registry,
+    changed_after,
+    epochs,
+    load_arrays,
+    raw_time,
+    read_columns,
+    save_arrays,
+)
+from supportops.metrics.snapshot import generation
 from supportops.tickets.counters import TIER_RANK
 from supportops.tickets.enums import AuthorKind, Status
 
@@ -61,7 +70,6 @@ CHANNELS = ("phone", "email", "chat", "web")
 TIERS = ("L0", "L1", "L2", "L3")
 _RANGE = 20_000
 """Tickets per read in a full build: the events and messages of that many tickets at a time."""
-_CHUNK = 900
 # Plain strings: reading an enum member's value costs an attribute lookup through the enum machinery,
 # and the loops below do it once per event or message.
 _RESOLVED, _PENDING = Status.resolved.value, Status.pending.value
@@ -205,12 +213,12 @@ class _Builder:
         """Facts of the tickets whose id satisfies ``where(id column)``."""
         t, e, m = TICKETS, EVENTS, MESSAGES
         d = self.dialect
-        tickets = _columns(
+        tickets = read_columns(
             session,
             select(
                 t.c.id,
-                _time(t.c.first_resolved_at, d),
-                _time(t.c.closed_at, d),
+                raw_time(t.c.first_resolved_at, d),
+                raw_time(t.c.closed_at, d),
                 t.c.follow_up_of_id,
                 t.c.agent_stations,
                 t.c.group_stations,
@@ -220,14 +228,13 @@ class _Builder:
             )
             .where(where(t.c.id))
             .order_by(t.c.id),
-            9,
         )
-        events = _columns(
+        events = read_columns(
             session,
             select(
                 e.c.ticket_id,
                 e.c.id,
-                _time(e.c.at, d),
+                raw_time(e.c.at, d),
                 e.c.field,
                 json_text(e.c.old_value, d),
                 json_text(e.c.new_value, d),
@@ -244,22 +251,20 @@ class _Builder:
                 ),
             )
             .order_by(e.c.ticket_id, e.c.id),
-            10,
         )
         agent = _AGENT
-        messages = _columns(
+        messages = read_columns(
             session,
             select(
                 m.c.ticket_id,
                 m.c.id,
-                _time(m.c.created_at, d),
+                raw_time(m.c.created_at, d),
                 m.c.author_kind,
                 m.c.author_id,
                 case((m.c.author_kind == agent, m.c.body), else_=None),
             )
             .where(where(m.c.ticket_id), m.c.public.is_(True))
             .order_by(m.c.ticket_id, m.c.id),
-            6,
         )
         self._reduce(tickets, events, messages)
 
@@ -267,14 +272,14 @@ class _Builder:
         self, tickets: list[Sequence[Any]], events: list[Sequence[Any]], messages: list[Sequence[Any]]
     ) -> None:
         d = self.dialect
-        event_at = _epochs(events[2], d).tolist() if events[0] else []
-        message_at = _epochs(messages[2], d).tolist() if messages[0] else []
+        event_at = epochs(events[2], d).tolist() if events[0] else []
+        message_at = epochs(messages[2], d).tolist() if messages[0] else []
         by_ticket_events = _spans(events[0])
         by_ticket_messages = _spans(messages[0])
         sample = [b.lower() for b in messages[5][:: max(1, len(messages[5]) // 1000)] if b is not None]
         matchers = self.matchers(sample)
-        first_resolved = _epochs(tickets[1], d).tolist()
-        closed = _epochs(tickets[2], d).tolist()
+        first_resolved = epochs(tickets[1], d).tolist()
+        closed = epochs(tickets[2], d).tolist()
         o = self.out
         for i, ticket_id in enumerate(tickets[0]):
             o["id"].append(ticket_id)
@@ -509,9 +514,7 @@ def build(session: Session, texts: dict[str, list[str]]) -> Columns:
 def for_tickets(session: Session, ids: Iterable[int], texts: dict[str, list[str]]) -> Columns:
     """The facts of some tickets only, with ``texts``: for a run whose texts differ from the kept ones."""
     builder = _new_builder(session, texts, None)
-    ordered = sorted(set(ids))
-    for i in range(0, len(ordered), _CHUNK):
-        part = ordered[i : i + _CHUNK]
+    for part in chunks(ids):
         builder.read(session, _in_list(part))
     return _finish(builder, builder.arrays(), texts)
 
@@ -524,17 +527,15 @@ def refresh(session: Session, columns: Columns) -> tuple[Columns, int]:
     new_mark = _ticket_mark(session)
     max_id = int(columns["id"].max()) if columns.tickets else 0
     changed = set(session.scalars(select(TICKETS.c.id).where(TICKETS.c.id > max_id)))
-    since = _after(TICKETS.c.updated_at, columns.ticket_mark, columns.read_at)
+    since = changed_after(TICKETS.c.updated_at, columns.ticket_mark, columns.read_at)
     if since is not None:
         changed.update(session.scalars(select(TICKETS.c.id).where(since)))
     if changed:
         builder = _new_builder(session, columns.texts, columns)
-        ordered = sorted(changed)
-        for i in range(0, len(ordered), _CHUNK):
-            part = ordered[i : i + _CHUNK]
+        for part in chunks(changed):
             builder.read(session, _in_list(part))
         fresh = builder.arrays()
-        gone = np.array(ordered, dtype=np.int64)
+        gone = np.array(sorted(changed), dtype=np.int64)
         merged: dict[str, npt.NDArray[Any]] = {}
         for table in TABLES.values():
             names = [name for name, _ in table]

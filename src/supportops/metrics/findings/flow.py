@@ -19,7 +19,6 @@ from supportops.metrics.findings.columns import TIERS
 from supportops.metrics.findings.model import TITLES, Finding
 from supportops.metrics.findings.scope import (
     EVENTS,
-    MESSAGES,
     SLA_EVENTS,
     TICKETS,
     FloatArray,
@@ -29,10 +28,11 @@ from supportops.metrics.findings.scope import (
     locate,
     ranked,
 )
-from supportops.metrics.snapshot import CLOCK_METRICS, _columns, _epochs, _time
+from supportops.metrics.kept import epochs, raw_time, read_columns
+from supportops.metrics.snapshot import CLOCK_METRICS
 from supportops.tickets.enums import Status
 
-T, E, M = TICKETS, EVENTS, MESSAGES
+T, E = TICKETS, EVENTS
 
 
 def _hours(seconds: float) -> str:
@@ -218,17 +218,16 @@ def _breaches(scope: Scope, tickets: IntArray) -> tuple[IntArray, FloatArray, li
     s = scope.snapshot
     clocked = ~np.isnan(s.clock_breached) & np.isin(s.clock_ticket, tickets)
     dialect = scope.session.get_bind().dialect.name
-    fired = _columns(
+    fired = read_columns(
         scope.session,
-        select(SLA_EVENTS.c.ticket_id, _time(SLA_EVENTS.c.at, dialect), SLA_EVENTS.c.metric).where(
+        select(SLA_EVENTS.c.ticket_id, raw_time(SLA_EVENTS.c.at, dialect), SLA_EVENTS.c.metric).where(
             SLA_EVENTS.c.kind == "breach"
         ),
-        3,
     )
     names = sorted({*CLOCK_METRICS, *fired[2]})
     code = {name: i for i, name in enumerate(names)}
     ticket = np.concatenate((s.clock_ticket[clocked], np.array(fired[0], dtype=np.int64)))
-    at = np.concatenate((s.clock_breached[clocked], _epochs(fired[1], dialect)))
+    at = np.concatenate((s.clock_breached[clocked], epochs(fired[1], dialect)))
     metric = np.concatenate(
         (
             np.array([code[m] for m in CLOCK_METRICS], dtype=np.int64)[s.clock_metric[clocked]],

@@ -12,7 +12,7 @@ from supportops.metrics import snapshot as snapshots
 from supportops.metrics.findings import columns, flow, knowledge, quality
 from supportops.metrics.findings.model import PATTERNS, Finding
 from supportops.metrics.findings.scope import Scope
-from supportops.metrics.findings.thresholds import resolve
+from supportops.metrics.findings.thresholds import load_thresholds, resolve
 from supportops.metrics.periods import Period
 from supportops.metrics.snapshot import Snapshot
 
@@ -53,8 +53,9 @@ def detect_all(
         or not 1 <= evidence_limit <= 10_000
     ):
         raise InvalidInput("evidence_limit must be a whole number from 1 to 10000.", field="evidence_limit")
-    used = resolve(session, thresholds)
-    stored_texts = columns.texts_of(resolve(session, None))
+    stored = load_thresholds(session)
+    used = stored if thresholds is None else resolve(session, thresholds)
+    stored_texts = columns.texts_of(stored)
     if snapshot is None:
         snapshot = snapshots.build(session)
     facts = (

@@ -17,18 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, Float, String, Table, func, literal_column, select
+from sqlalchemy import ColumnElement, String, Table, func, literal_column, select
 from sqlalchemy import type_coerce as coerce
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from supportops.auth.models import Group, User
-from supportops.knowledge.models import ArticleLink
 from supportops.metrics.periods import Period
 from supportops.metrics.snapshot import Snapshot
-from supportops.sla.models import SlaClock, SlaEvent
-from supportops.surveys.models import CsatSurvey
+from supportops.sla.models import SlaEvent
 from supportops.tickets.enums import STATUS_CATEGORY, StatusCategory
 from supportops.tickets.models import Message, Ticket, TicketEvent
 
@@ -41,9 +37,7 @@ FloatArray = npt.NDArray[np.float64]
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 EVENTS: Table = TicketEvent.__table__  # type: ignore[assignment]
-SURVEYS: Table = CsatSurvey.__table__  # type: ignore[assignment]
 SLA_EVENTS: Table = SlaEvent.__table__  # type: ignore[assignment]
-SLA_CLOCKS: Table = SlaClock.__table__  # type: ignore[assignment]
 USERS: Table = User.__table__  # type: ignore[assignment]
 GROUPS: Table = Group.__table__  # type: ignore[assignment]
 
@@ -51,31 +45,6 @@ SOLVED = tuple(s.value for s, c in STATUS_CATEGORY.items() if c == StatusCategor
 _CHUNK = 900
 """Ids per IN list. PostgreSQL plans a list of a few hundred ids as index lookups but may scan the
 table for thousands; SQLite (32,766 parameters at most) is indifferent."""
-
-
-class instant(FunctionElement[float]):
-    """A timestamp column as seconds since the Unix epoch, computed by the database: events and
-    durations are compared as numbers, without a datetime object per row."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(instant, "sqlite")
-def _instant_sqlite(element: instant, compiler: Any, **kw: Any) -> str:
-    (column,) = element.clauses
-    return f"((julianday({compiler.process(column, **kw)}) - 2440587.5) * 86400.0)"
-
-
-@compiles(instant, "postgresql")
-def _instant_postgresql(element: instant, compiler: Any, **kw: Any) -> str:
-    (column,) = element.clauses
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(column, **kw)}) AS DOUBLE PRECISION)"
-
-
-def has_linked_article() -> ColumnElement[bool]:
-    """Whether a ticket links a knowledge-base article (linked, answered with, or drafted from)."""
-    return select(ArticleLink.id).where(ArticleLink.ticket_id == Ticket.id).exists()
 
 
 def json_text(column: Any, dialect: str) -> ColumnElement[str]:
@@ -121,6 +90,7 @@ class Scope:
     ids: IntArray = field(init=False, repr=False)
     fact_rows: IntArray = field(init=False, repr=False)
     _min_score: IntArray | None = field(default=None, init=False, repr=False)
+    _rated: tuple[IntArray, npt.NDArray[np.bool_]] | None = field(default=None, init=False, repr=False)
     _index: IntArray | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -171,23 +141,27 @@ class Scope:
         at[inside] = self._index[ticket_ids[inside]]
         return np.maximum(at, 0), at >= 0
 
+    def _rating_positions(self) -> tuple[IntArray, npt.NDArray[np.bool_]]:
+        """:meth:`position` of each CSAT answer's ticket."""
+        if self._rated is None:
+            self._rated = self.position(self.snapshot.rating_ticket)
+        return self._rated
+
     def min_score(self) -> IntArray:
         """Each resolved ticket's lowest answered CSAT score; 99 where it has none."""
         if self._min_score is None:
-            s = self.snapshot
-            at, ok = self.position(s.rating_ticket)
+            at, ok = self._rating_positions()
             low = np.full(len(self.ids), 99, dtype=np.int64)
-            np.minimum.at(low, at[ok], s.rating_score[ok])
+            np.minimum.at(low, at[ok], self.snapshot.rating_score[ok])
             self._min_score = low
         return self._min_score
 
     def ratings(self) -> tuple[IntArray, IntArray]:
         """Per resolved ticket: its answered CSAT ratings, and how many of them scored 4 or 5."""
-        s = self.snapshot
-        at, ok = self.position(s.rating_ticket)
+        at, ok = self._rating_positions()
+        good = self.snapshot.rating_score[ok] >= 4
         n = np.bincount(at[ok], minlength=len(self.ids))
-        good = np.bincount(at[ok], weights=(s.rating_score[ok] >= 4), minlength=len(self.ids))
-        return n.astype(np.int64), good.astype(np.int64)
+        return n.astype(np.int64), np.bincount(at[ok], weights=good, minlength=len(self.ids)).astype(np.int64)
 
     @property
     def backlog_at(self) -> datetime:
