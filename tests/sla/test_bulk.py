@@ -222,3 +222,19 @@ def _history_row(event: LoggedEvent) -> batch.Event:
     else:
         value = event.new_value
     return (TICKET, event.kind, batch.epoch_us(event.at), _sqlite_text(batch.epoch_us(event.at)), value)
+
+
+def test_the_bulk_time_bases_refuse_as_the_per_ticket_ones_do() -> None:
+    once = Calendar(timezone="UTC", overrides={"2026-12-24": [("09:00", "10:00")]})
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    for per_ticket in (BusinessTime(once), CalendarTime()):
+        bulk = batch._basis(per_ticket)
+        start_us = batch.epoch_us(start)
+        cases = [-1.0, float("nan")] + ([61.0] if isinstance(per_ticket, BusinessTime) else [])
+        for minutes in cases:
+            with pytest.raises(Exception) as expected:
+                per_ticket.add(start, minutes)
+            with pytest.raises(type(expected.value)) as got:
+                bulk.add(start_us, minutes)
+            assert str(got.value) == str(expected.value)
+        assert batch.instant(bulk.add(start_us, 60)) == per_ticket.add(start, 60)

@@ -11,7 +11,6 @@ tests/sla/test_bulk.py holds it to the per-ticket path on random histories.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,12 +22,19 @@ from supportops.config import Settings
 from supportops.jobs import service as jobs
 from supportops.sla import service
 from supportops.sla.calendar import BusinessTime, CalendarTime, TimeBasis
-from supportops.sla.calendar.arithmetic import EPOCH, HORIZON_US, epoch_us, instant
-from supportops.sla.calendar.timeline import US_PER_SECOND, Timeline
+from supportops.sla.calendar.arithmetic import (
+    US_PER_MINUTE,
+    amount_us,
+    business_due_us,
+    business_minutes_us,
+    epoch_us,
+    instant,
+    no_business_time,
+    wall_minutes_us,
+)
+from supportops.sla.calendar.timeline import Timeline
 from supportops.sla.policy import ConditionField
 from supportops.tickets.enums import STATUS_CATEGORY, Status
-
-US_PER_MINUTE = 60 * US_PER_SECOND
 
 FIRST_RESPONSE, NEXT_RESPONSE, PERIODIC_UPDATE, RESOLUTION = (
     "first_response",
@@ -50,48 +56,34 @@ def category_of(status: object) -> str:
     return found if found is not None else STATUS_CATEGORY[Status(str(status))].value
 
 
-def _amount_us(minutes: float) -> int:
-    amount = minutes * US_PER_MINUTE
-    if not math.isfinite(amount) or amount < 0:
-        CalendarTime().add(EPOCH, minutes)  # refused there, with the per-ticket path's message
-    return round(amount)
-
-
 class _Wall:
     """:class:`CalendarTime` on microseconds."""
 
     __slots__ = ()
 
     def between(self, start: int, end: int) -> float:
-        return max(end - start, 0) / US_PER_MINUTE
+        return wall_minutes_us(start, end)
 
     def add(self, start: int, minutes: float) -> int:
-        return start + _amount_us(minutes)
+        return start + amount_us(minutes)
 
 
 class _Business:
     """:class:`BusinessTime` on microseconds, straight on the calendar's compiled timeline."""
 
-    __slots__ = ("basis", "timeline")
+    __slots__ = ("timeline",)
 
     def __init__(self, basis: BusinessTime) -> None:
-        self.basis = basis
         self.timeline: Timeline = basis.calendar.timeline
 
     def between(self, start: int, end: int) -> float:
-        if end <= start:
-            return 0.0
-        return self.timeline.elapsed(start, end) / US_PER_MINUTE
+        return business_minutes_us(self.timeline, start, end)
 
     def add(self, start: int, minutes: float) -> int:
-        amount = _amount_us(minutes)
-        limit = start + HORIZON_US
-        if amount:
-            due = self.timeline.reach(start, amount, limit=limit)
-        else:
-            due = self.timeline.next_opening(start, limit=limit)
-        if due is None:  # raise exactly what the per-ticket path raises
-            return epoch_us(self.basis.add(instant(start), minutes))
+        amount = amount_us(minutes)
+        due = business_due_us(self.timeline, start, amount)
+        if due is None:
+            raise no_business_time(minutes, amount, instant(start))
         return due
 
 
