@@ -23,7 +23,7 @@ from supportops.knowledge.errors import (
     StaleArticle,
     UnknownCategory,
 )
-from supportops.knowledge.index import LayeredIndex
+from supportops.knowledge.index import LayeredIndex, Match
 from supportops.knowledge.markup import plain_text, render, sanitize_source
 from supportops.knowledge.models import Article, ArticleVersion, KbCategory, KbSearch, SelfServiceEvent
 from supportops.knowledge.schemas import (
@@ -543,6 +543,11 @@ def runner_up_weight(index: LayeredIndex) -> float:
     return RUNNER_UP_WEIGHT if index.semantic is None else RUNNER_UP_WEIGHT_SEMANTIC
 
 
+def _confidence(index: LayeredIndex, matches: Sequence[Match]) -> float | None:
+    """:func:`confidence` of ``index``'s matches, with the weight of its suggestion mode."""
+    return confidence([m.score for m in matches], runner_up_weight=runner_up_weight(index))
+
+
 def _settings(session: Session, index: LayeredIndex) -> KbSettingsRead:
     suggest = repository.setting(session, "suggest") or {}
     synonyms = repository.setting(session, "synonyms")
@@ -609,7 +614,7 @@ def suggest(
     query = prepare(text, vocabulary=known, synonyms=settings.synonyms)
     matches = index.search(_expanded(query) or text, public_only=not actor.is_staff, limit=SUGGESTIONS)
     top = matches[0].score if matches else None
-    sure = confidence([m.score for m in matches], runner_up_weight=runner_up_weight(index))
+    sure = _confidence(index, matches)
     no_match = sure is None or sure < settings.no_match_threshold
     titles = repository.titles(session, [m.article_id for m in matches])
     suggestions = [
@@ -656,7 +661,7 @@ def search(
     results: list[tuple[int, float, str]] = [(h.article_id, h.score, h.snippet) for h in hits]
     if len(results) < limit and query.groups:
         matches = index.search(_expanded(query), public_only=public_only, limit=max(limit, SUGGESTIONS))
-        sure = confidence([m.score for m in matches], runner_up_weight=runner_up_weight(index))
+        sure = _confidence(index, matches)
         if sure is not None and sure >= settings.no_match_threshold:  # what /kb/suggest would show
             for m in matches[:limit]:
                 if (

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from supportops.auth.models import AgentSkill, Group
@@ -223,13 +223,8 @@ def list_models(session: Session, *, actor: Principal) -> list[ModelRead]:
 def training_set(session: Session, field: str) -> tuple[list[str], list[str]]:
     """Subject and description of the newest ``TRAINING_LIMIT`` solved tickets, labelled with the
     field a person settled on."""
-    column = Ticket.category if field == "category" else Ticket.priority
-    rows = session.execute(
-        select(Ticket.subject, Ticket.description, column)
-        .where(Ticket.status.in_([Status.resolved, Status.closed]), column.is_not(None))
-        .order_by(Ticket.id.desc())
-        .limit(TRAINING_LIMIT)
-    )
+    column = _label_column(field)
+    rows = session.execute(_newest_solved(select(Ticket.subject, Ticket.description, column), column))
     texts, labels = [], []
     for subject, description, label in rows:
         texts.append(f"{subject}\n{description}")
@@ -237,21 +232,37 @@ def training_set(session: Session, field: str) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def _label_column(field: str) -> Any:
+    return Ticket.category if field == "category" else Ticket.priority
+
+
+def _newest_solved(stmt: Select[Any], column: Any) -> Select[Any]:
+    """The solved tickets that carry a label, newest first, as many as one training takes."""
+    return (
+        stmt.where(Ticket.status.in_([Status.resolved, Status.closed]), column.is_not(None))
+        .order_by(Ticket.id.desc())
+        .limit(TRAINING_LIMIT)
+    )
+
+
 def request_training(session: Session, *, actor: Principal, field: str, now: datetime) -> dict[str, Any]:
     """Check there is something to learn from, then train as a durable job (it takes seconds)."""
     actor.require_admin("retrain the triage model")
     if field not in ("category", "priority"):
         raise InvalidInput("A triage model predicts 'category' or 'priority'.", field="field")
-    texts, labels = training_set(session, field)
-    classes = {label for label, n in Counter(labels).items() if n >= 2}
-    if len(texts) < MIN_TRAINING_TICKETS or len(classes) < 2:
+    # The labels alone: the texts are read by the job that trains.
+    column = _label_column(field)
+    labels = Counter(str(label) for label in session.scalars(_newest_solved(select(column), column)))
+    tickets = sum(labels.values())
+    classes = {label for label, n in labels.items() if n >= 2}
+    if tickets < MIN_TRAINING_TICKETS or len(classes) < 2:
         raise InvalidInput(
             f"Training needs at least {MIN_TRAINING_TICKETS} solved tickets with a {field} and two {field} "
-            f"values with two tickets each; there are {len(texts)} tickets and {len(classes)} such values.",
+            f"values with two tickets each; there are {tickets} tickets and {len(classes)} such values.",
             field="field",
         )
     jobs.enqueue(session, kind=TRAIN_JOB, payload={"field": field, "by": actor.user_id}, now=now)
-    return {"status": "queued", "field": field, "tickets": len(texts)}
+    return {"status": "queued", "field": field, "tickets": tickets}
 
 
 @jobs.handler(TRAIN_JOB)

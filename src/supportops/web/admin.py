@@ -20,6 +20,7 @@ from supportops.web.pages import (
     TicketId,
     WebIdentity,
     check_csrf,
+    error_page,
     identity_of,
     render,
     signed_in,
@@ -136,10 +137,8 @@ def calendar_edit(request: Request, state: State, calendar_id: TicketId) -> Resp
     try:
         with state.db.unit_of_work(write=False) as session:
             row = sla.calendar_read(sla.get_calendar(session, calendar_id))
-    except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
+    except SupportOpsError as exc:  # only NotFound: the page says "Not found"
+        return error_page(request, identity, exc)
     definition = json.dumps(json.loads(row.definition.to_json()), indent=2)
     return _calendar_form(
         request, identity, calendar_id=row.id, name=row.name, definition=definition, errors=[]
@@ -260,10 +259,8 @@ def policy_edit(request: Request, state: State, policy_id: TicketId) -> Response
     try:
         with state.db.unit_of_work(write=False) as session:
             policy = sla.policy_read(sla.get_policy(session, policy_id))
-    except SupportOpsError as exc:
-        return render(
-            request, "error.html", exc.status, title="Not found", message=exc.detail, identity=identity
-        )
+    except SupportOpsError as exc:  # only NotFound: the page says "Not found"
+        return error_page(request, identity, exc)
     dumped = policy.model_dump(mode="json")
     rules = json.dumps({k: dumped[k] for k in RULE_KEYS}, indent=2)
     fields = {k: dumped[k] for k in ("name", "description", "position", "active", "calendar_id")}
