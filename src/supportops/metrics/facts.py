@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 
 from supportops.metrics.snapshot import Snapshot
 from supportops.tickets import counters
-from supportops.tickets.enums import STATUS_CATEGORY, Status, StatusCategory
+from supportops.tickets.enums import SOLVED_STATUSES, Status
 from supportops.tickets.models import TicketEvent
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-SOLVED = tuple(s.value for s, c in STATUS_CATEGORY.items() if c == StatusCategory.solved)
 _CHUNK = 900
 
 
@@ -66,7 +65,9 @@ class TicketFacts:
 
 
 def facts_at(session: Session, snapshot: Snapshot, *, end: datetime, as_of: datetime) -> TicketFacts:
-    solved_codes = [i for i, label in enumerate(snapshot.labels.get("status", [])) if label in SOLVED]
+    solved_codes = [
+        i for i, label in enumerate(snapshot.labels.get("status", [])) if label in SOLVED_STATUSES
+    ]
     solved = np.isin(snapshot.status, solved_codes)
     facts = TicketFacts(
         id=snapshot.id,
@@ -126,7 +127,7 @@ def _replay(session: Session, facts: TicketFacts, updated: FloatArray, as_of: fl
             c = state.counters
             facts.first_response[i] = _s(c.first_response_at)
             facts.last_resolved[i] = _s(c.last_resolved_at)
-            facts.solved_at_as_of[i] = state.status in SOLVED
+            facts.solved_at_as_of[i] = state.status in SOLVED_STATUSES
             facts.reopens[i] = c.reopen_count
             facts.replies[i] = c.public_agent_replies
             facts.escalations[i] = c.escalations
@@ -137,7 +138,7 @@ def _replay(session: Session, facts: TicketFacts, updated: FloatArray, as_of: fl
             facts.group_id[i] = -1 if state.fields["group_id"] is None else state.fields["group_id"]
             facts.assignee_id[i] = -1 if state.fields["assignee_id"] is None else state.fields["assignee_id"]
         if ticket_id in end_set:
-            facts.solved_at_end[i] = _state_at(events, end, current[ticket_id]).status in SOLVED
+            facts.solved_at_end[i] = _state_at(events, end, current[ticket_id]).status in SOLVED_STATUSES
 
 
 @dataclass

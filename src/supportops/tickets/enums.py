@@ -39,6 +39,10 @@ STATUS_CATEGORY: dict[Status, StatusCategory] = {
     Status.resolved: StatusCategory.solved,
     Status.closed: StatusCategory.solved,
 }
+SOLVED_STATUSES: frozenset[str] = frozenset(
+    s.value for s, c in STATUS_CATEGORY.items() if c == StatusCategory.solved
+)
+"""The statuses of a solved ticket, as stored."""
 
 
 class Channel(StrEnum):

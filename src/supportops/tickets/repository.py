@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from supportops.auth.principal import Principal
-from supportops.tickets.enums import Status
+from supportops.tickets.enums import SOLVED_STATUSES
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
@@ -181,7 +181,6 @@ def _page(
     return stmt.order_by(Ticket.id.desc()).limit(limit)
 
 
-_DONE = frozenset({Status.resolved.value, Status.closed.value})
 _WORKING_SET = aliased(Ticket, name="working")
 
 
@@ -191,7 +190,7 @@ def _working_set(filters: TicketFilter) -> tuple[ColumnElement[bool] | None, str
     conditions, the planner walks the (assignee|group, id) index in page order through every
     finished ticket of theirs, which is most of a long history, to fill a page of their few open
     ones."""
-    if len(filters.status) < 2 or _DONE.intersection(filters.status):
+    if len(filters.status) < 2 or SOLVED_STATUSES.intersection(filters.status):
         return None, ""
     if filters.assignee_id is not None and not filters.unassigned:
         narrow, on = _WORKING_SET.assignee_id == filters.assignee_id, "assignee"

@@ -47,7 +47,7 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from supportops.metrics.findings.scope import EVENTS, MESSAGES, SOLVED, TICKETS, chunks, json_text
+from supportops.metrics.findings.scope import EVENTS, MESSAGES, TICKETS, chunks, json_text
 from supportops.metrics.findings.text import PhraseMatcher, any_of, reply_key, terms
 from supportops.metrics.kept import (
     Kept,
@@ -61,7 +61,7 @@ from supportops.metrics.kept import (
 )
 from supportops.metrics.snapshot import generation
 from supportops.tickets.counters import TIER_RANK
-from supportops.tickets.enums import AuthorKind, Status
+from supportops.tickets.enums import SOLVED_STATUSES, AuthorKind, Status
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class _Builder:
             if field_name == "status":
                 if new == _RESOLVED:
                     solved_at = when
-                elif old == _RESOLVED and new not in SOLVED and solved_at is not None:
+                elif old == _RESOLVED and new not in SOLVED_STATUSES and solved_at is not None:
                     gap = min(gap, when - solved_at)
                 if new == _PENDING:
                     moves.append((ev[1][k], when, ev[9][k]))

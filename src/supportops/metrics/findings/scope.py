@@ -25,7 +25,7 @@ from supportops.auth.models import Group, User
 from supportops.metrics.periods import Period
 from supportops.metrics.snapshot import Snapshot
 from supportops.sla.models import SlaEvent
-from supportops.tickets.enums import STATUS_CATEGORY, StatusCategory
+from supportops.tickets.enums import SOLVED_STATUSES
 from supportops.tickets.models import Message, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ SLA_EVENTS: Table = SlaEvent.__table__  # type: ignore[assignment]
 USERS: Table = User.__table__  # type: ignore[assignment]
 GROUPS: Table = Group.__table__  # type: ignore[assignment]
 
-SOLVED = tuple(s.value for s, c in STATUS_CATEGORY.items() if c == StatusCategory.solved)
 _CHUNK = 900
 """Ids per IN list. PostgreSQL plans a list of a few hundred ids as index lookups but may scan the
 table for thousands; SQLite (32,766 parameters at most) is indifferent."""
@@ -95,7 +94,7 @@ class Scope:
 
     def __post_init__(self) -> None:
         s, p = self.snapshot, self.period
-        solved = [i for i, label in enumerate(s.labels.get("status", [])) if label in SOLVED]
+        solved = [i for i, label in enumerate(s.labels.get("status", [])) if label in SOLVED_STATUSES]
         last = s.last_resolved
         mask = (
             (last >= p.start.timestamp())
