@@ -15,6 +15,8 @@ from supportops.api import errors
 from supportops.api.router import api_router
 from supportops.auth.deps import AppState, TokenCache
 from supportops.config import Settings, get_settings
+from supportops.db import writer
+from supportops.db.batching import WriteBatcher
 from supportops.db.session import Database
 from supportops.jobs.worker import Worker
 from supportops.kit import longlived
@@ -37,8 +39,9 @@ log = logging.getLogger(__name__)
 
 def serve_app() -> FastAPI:
     """The application of ``supportops serve`` (one per HTTP process): it warms up and then
-    settles its long-lived objects (see :mod:`supportops.kit.longlived`)."""
-    return create_app(warm_up=True)
+    settles its long-lived objects (see :mod:`supportops.kit.longlived`), and hands its group
+    commits to the writer process where serve started one."""
+    return create_app(warm_up=True, writer_process=True)
 
 
 def _settle(db: Database) -> None:
@@ -59,6 +62,7 @@ def create_app(
     db: Database | None = None,
     run_worker: bool | None = None,
     warm_up: bool = False,
+    writer_process: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -94,8 +98,13 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    remote = writer.RemoteWriter.from_environment(db, settings) if writer_process else None
     state = AppState(
-        db=db, clock=clock, settings=settings, token_cache=TokenCache(ttl=settings.token_cache_seconds)
+        db=db,
+        clock=clock,
+        settings=settings,
+        writer=remote or WriteBatcher(db),
+        token_cache=TokenCache(ttl=settings.token_cache_seconds),
     )
     app.state.supportops = state
     errors.install(app)

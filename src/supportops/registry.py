@@ -54,6 +54,13 @@ LOADED = (
 
 metadata = Base.metadata
 
+
+def loaded() -> tuple[object, ...]:
+    """Called first in a process that runs domain code without the app (the writer process), so
+    that every model and event handler is in place."""
+    return LOADED
+
+
 # Triage reads sentence embeddings from the knowledge base's packaged model when the optional
 # ``semantic`` extra is installed (the two domains are siblings, so the application connects them).
 triage_embedding.provide(semantic.embedder)

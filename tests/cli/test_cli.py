@@ -76,6 +76,27 @@ def test_serving_an_unmigrated_database_is_refused(tmp_path: Path, monkeypatch: 
         get_settings.cache_clear()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["users", "create", "--email", "a@example.com", "--name", "A", "--role", "agent"],
+        ["tokens", "create", "--email", "a@example.com"],
+    ],
+)
+def test_a_command_on_an_unmigrated_database_says_to_upgrade_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "supportops db upgrade" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_demo_loads_once_and_a_second_load_is_refused_cleanly(cli_db: Database) -> None:
     first = runner.invoke(app, ["demo", "load", "--tickets", "50"])
     assert first.exit_code == 0, first.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from supportops.cli.main import app
 from supportops.config import get_settings
+from supportops.db import writer
 from supportops.db.session import Database
 
 runner = CliRunner()
@@ -38,3 +40,41 @@ def test_the_worker_flag_reaches_the_app_of_this_process(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert seen == {"target": "supportops.app:serve_app", "factory": True, "worker": expected}
+
+
+def _serve(monkeypatch: pytest.MonkeyPatch, *flags: str) -> Any:
+    monkeypatch.setenv("SUPPORTOPS_RUN_WORKER_IN_SERVE", "true")  # restored afterwards
+    try:
+        return runner.invoke(app, ["serve", *flags])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_on_sqlite_the_app_is_served_beside_a_writer_process(
+    cli_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(target: str, **options: Any) -> None:
+        seen["address"] = os.environ.get(writer.ADDRESS_ENV)
+        seen["reachable"] = seen["address"] is not None and Path(seen["address"]).exists()
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = _serve(monkeypatch, "--no-worker")
+    assert result.exit_code == 0, result.output
+    if cli_db.dialect == "sqlite":
+        assert seen["reachable"] is True
+        assert not Path(seen["address"]).parent.exists()  # stopped and cleaned up with serve
+    else:  # PostgreSQL takes writes from every process at once
+        assert seen["address"] is None
+    assert writer.ADDRESS_ENV not in os.environ
+
+
+def test_the_writer_process_can_be_turned_off(cli_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(
+        uvicorn, "run", lambda *_, **__: seen.update(address=os.environ.get(writer.ADDRESS_ENV))
+    )
+    result = _serve(monkeypatch, "--no-worker", "--no-writer-process")
+    assert result.exit_code == 0, result.output
+    assert seen == {"address": None}

@@ -72,11 +72,8 @@ class AppState:
     db: Database
     clock: Clock
     settings: Settings
+    writer: WriteBatcher
     token_cache: TokenCache = field(default_factory=lambda: TokenCache(ttl=0))
-    writer: WriteBatcher = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "writer", WriteBatcher(self.db))
 
 
 async def app_state(request: Request) -> AppState:

@@ -49,7 +49,9 @@ app.command("report")(report)
 
 
 def _database() -> Database:
-    return Database.from_url(get_settings().database_url)
+    url = get_settings().database_url
+    _require_migrated(url)
+    return Database.from_url(url)
 
 
 @contextmanager
@@ -228,11 +230,20 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="HTTP worker processes.")] = 1,
     worker: Annotated[bool, typer.Option(help="Run the job worker inside the server.")] = True,
+    writer_process: Annotated[
+        bool,
+        typer.Option(
+            help="On SQLite, commit ticket creation in a process of its own (one more core at work)."
+        ),
+    ] = True,
 ) -> None:
     """Serve the API and the web UI."""
     import os
 
     import uvicorn
+
+    from supportops import registry
+    from supportops.db import writer
 
     settings = get_settings()
     _require_migrated(settings.database_url)
@@ -241,15 +252,25 @@ def serve(
         # read above are cached, and would still say to run the worker.
         os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
         get_settings.cache_clear()
-    uvicorn.run(
-        "supportops.app:serve_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    writes = None
+    if writer_process and writer.suits(settings.database_url):
+        writes = writer.start(settings.database_url, setup=registry.loaded)
+        os.environ.update(writes.environment())  # the HTTP processes, spawned or this one, read it
+    try:
+        uvicorn.run(
+            "supportops.app:serve_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if writes is not None:
+            for name in writes.environment():
+                os.environ.pop(name, None)
+            writes.stop()
 
 
 @app.command("worker")

@@ -33,16 +33,16 @@ MAX_BATCH = 64
 
 
 @dataclass(frozen=True)
-class _Unit(Generic[T]):
+class Unit(Generic[T]):
     work: Callable[[Session], T]
     future: asyncio.Future[T]
     loop: asyncio.AbstractEventLoop
 
 
-Outcome = tuple[_Unit[Any], Any, BaseException | None]
+Outcome = tuple[Unit[Any], Any, BaseException | None]
 
 
-def _deliver(outcomes: list[Outcome]) -> None:
+def deliver(outcomes: list[Outcome]) -> None:
     """Hand results to their event loops: one wake-up per loop, not one per unit."""
     by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
     for outcome in outcomes:
@@ -70,7 +70,7 @@ class WriteBatcher:
     def __init__(self, db: Database, *, max_batch: int = MAX_BATCH) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Unit[Any] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Unit[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -79,7 +79,7 @@ class WriteBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._ensure_thread()
-        self._queue.put(_Unit(work, future, loop))
+        self._queue.put(Unit(work, future, loop))
         return await future
 
     def close(self) -> None:
@@ -106,7 +106,7 @@ class WriteBatcher:
             if self._run_batch(first):
                 return
 
-    def _drain(self, batch: list[_Unit[Any]]) -> bool:
+    def _drain(self, batch: list[Unit[Any]]) -> bool:
         """Add the units queued meanwhile to ``batch``, up to ``max_batch``; True when asked to stop."""
         while len(batch) < self.max_batch:
             try:
@@ -118,36 +118,53 @@ class WriteBatcher:
             batch.append(unit)
         return False
 
-    def _run_batch(self, first: _Unit[Any]) -> bool:
+    def _run_batch(self, first: Unit[Any]) -> bool:
         """Run ``first`` and the units queued behind it; True when asked to stop."""
         batch = [first]
         stopping = False
+
+        def collect() -> list[Callable[[Session], Any]]:
+            nonlocal stopping
+            stopping = self._drain(batch)
+            return [unit.work for unit in batch]
+
         try:
-            with self.db.unit_of_work() as session:
-                # Begin before collecting the batch: on SQLite this waits for the write lock (held
-                # by another process or another writer of this one), and the units that arrive
-                # meanwhile join this transaction instead of each paying for one of their own.
-                session.connection()
-                stopping = self._drain(batch)
-                results = [unit.work(session) for unit in batch]
-        except Exception as exc:
-            if len(batch) == 1:
-                _deliver([(first, None, exc)])
-            else:  # retried one by one, where each error reaches its own caller
-                _deliver([self._run_alone(unit) for unit in batch])
+            results = commit_together(self.db, collect)
         except BaseException as exc:  # the thread is going down; the callers must not hang
-            _deliver([(unit, None, exc) for unit in batch])
+            deliver([(unit, None, exc) for unit in batch])
             raise
-        else:
-            _deliver([(unit, result, None) for unit, result in zip(batch, results, strict=True)])
+        deliver([(unit, result, error) for unit, (result, error) in zip(batch, results, strict=True)])
         return stopping
 
-    def _run_alone(self, unit: _Unit[Any]) -> Outcome:
-        try:
-            with self.db.unit_of_work() as session:
-                return unit, unit.work(session), None
-        except Exception as exc:
-            return unit, None, exc
-        except BaseException as exc:  # the thread is going down; the caller must not hang
-            _deliver([(unit, None, exc)])
-            raise
+
+Result = tuple[Any, Exception | None]
+
+
+def commit_together(db: Database, collect: Callable[[], list[Callable[[Session], Any]]]) -> list[Result]:
+    """Begin a write transaction, then ask ``collect`` for the units to run in it, and commit them
+    together; each gets ``(result, None)`` or ``(None, error)``, in order.
+
+    Beginning first matters on SQLite: it waits for the write lock, and units that arrive meanwhile
+    are collected into this transaction instead of each paying for one of their own. If any unit
+    fails, the transaction is rolled back and every unit is run again alone."""
+    works: list[Callable[[Session], Any]] | None = None
+    try:
+        with db.unit_of_work() as session:
+            session.connection()
+            works = collect()
+            results = [work(session) for work in works]
+    except Exception as exc:
+        if works is None:  # the transaction did not begin: each unit collected now gets why
+            return [(None, exc) for _ in collect()]
+        if len(works) == 1:
+            return [(None, exc)]
+        return [_alone(db, work) for work in works]
+    return [(result, None) for result in results]
+
+
+def _alone(db: Database, work: Callable[[Session], Any]) -> Result:
+    try:
+        with db.unit_of_work() as session:
+            return work(session), None
+    except Exception as exc:
+        return None, exc

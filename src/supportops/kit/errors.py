@@ -27,6 +27,18 @@ class SupportOpsError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (a unit of work's error travels back from the writer process), whatever
+        arguments a subclass's constructor takes."""
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[SupportOpsError], args: tuple[Any, ...], state: dict[str, Any]) -> SupportOpsError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidInput(SupportOpsError):
     status = 422
