@@ -52,9 +52,10 @@ def _with_etag(response: Response, read: TicketRead) -> TicketRead:
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_ticket(data: TicketCreate, ctx: CurrentCtx, response: Response) -> TicketRead:
     # Group commit: concurrent creates share one transaction (see supportops.db.batching).
-    read = await ctx.state.writer.run(
-        partial(service.create_ticket, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings)
+    row = await ctx.state.writer.run(
+        partial(service.open_ticket, actor=ctx.principal, data=data, now=ctx.now, settings=ctx.settings)
     )
+    read = service.to_read(row, staff=ctx.principal.is_staff)
     response.headers["Location"] = f"/api/v1/tickets/{read.id}"
     return _with_etag(response, read)
 

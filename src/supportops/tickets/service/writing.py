@@ -80,8 +80,23 @@ def create_ticket(
     settings: Settings | None = None,
     follow_up_of: Ticket | None = None,
 ) -> TicketRead:
-    """Open a ticket. Its first events and counters are computed here and written with two
-    inserts: creation is the hottest write path, so it skips the ORM's unit of work."""
+    """Open a ticket (see :func:`open_ticket`) and return its view."""
+    row = open_ticket(session, actor=actor, data=data, now=now, settings=settings, follow_up_of=follow_up_of)
+    return to_read(row, staff=actor.is_staff)
+
+
+def open_ticket(
+    session: Session,
+    *,
+    actor: Principal,
+    data: TicketCreate,
+    now: datetime,
+    settings: Settings | None = None,
+    follow_up_of: Ticket | None = None,
+) -> dict[str, Any]:
+    """Open a ticket and return its row as written. Its first events and counters are computed here
+    and written with two inserts: creation is the hottest write path, so it skips the ORM's unit of
+    work. The API builds the view from the row after the commit, outside the writer."""
     settings = settings or get_settings()
     actor.require(Scope.tickets_write)
     requester_id, organization_id = _requester(session, actor=actor, data=data, now=now)
@@ -172,7 +187,7 @@ def create_ticket(
                 reopened=False,
             ),
         )
-    return to_read({**values, "id": ticket_id}, staff=actor.is_staff)
+    return {**values, "id": ticket_id}
 
 
 # --- changing ---------------------------------------------------------------------------------
