@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -36,6 +38,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, one function instead of two chained ones (half the time): a ticket creation
+        converts about thirty of these. It stores the text SQLite's DATETIME stores, and refuses
+        what it refused; PostgreSQL keeps the chain."""
+        if _plain_sqlite_datetime(self.impl_instance):
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
+
+_SQLITE_DATETIME_FORMAT = sqlite.DATETIME._storage_format
+
+
+def _plain_sqlite_datetime(impl: Any) -> bool:
+    """SQLite's DATETIME with its default text format: the one the fast path reproduces."""
+    return (
+        type(impl) is sqlite.DATETIME
+        and impl._storage_format == _SQLITE_DATETIME_FORMAT
+        and impl._reg is None
+    )
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTCDateTime column")
+    # The UTC instant's isoformat ends in "+00:00"; its first 26 characters are the stored text.
+    return datetime.isoformat(value.astimezone(UTC), " ", "microseconds")[:26]
 
 
 class JSONType(TypeDecorator[Any]):

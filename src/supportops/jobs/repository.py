@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from supportops.db.statements import Write
 from supportops.jobs.enums import JobStatus
 from supportops.jobs.models import Job
 
@@ -79,10 +80,14 @@ def insert(
     session.execute(_DEDUPED[session.get_bind().dialect.name], values)
 
 
+_DEDUPED_WRITES = {name: Write(statement) for name, statement in _DEDUPED.items()}
+
+
 def insert_many(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Rows of :func:`row`; those whose ``dedupe_key`` exists already are skipped."""
+    """Rows of :func:`row`; those whose ``dedupe_key`` exists already are skipped. Sent straight to
+    the driver: SLA alarms are enqueued with every ticket creation."""
     conn = session.connection()
-    conn.execute(_DEDUPED[conn.dialect.name], rows)
+    _DEDUPED_WRITES[conn.dialect.name].run(conn, rows)
 
 
 def claim(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from supportops.auth.models import Organization
 from supportops.config import Settings, get_settings
+from supportops.db.statements import Write
 from supportops.jobs import service as jobs
 from supportops.sla import actions as sla_actions
 from supportops.sla.calendar import BusinessTime, Calendar, CalendarTime, TimeBasis
@@ -171,10 +172,11 @@ _HISTORY = (
 _KNOWN = select(EVENTS.c.metric, EVENTS.c.cycle, EVENTS.c.kind, EVENTS.c.at).where(
     EVENTS.c.ticket_id == bindparam("ticket_id")
 )
-_DROP_CLOCKS = delete(CLOCKS).where(CLOCKS.c.ticket_id == bindparam("ticket_id"))
-_ADD_CLOCKS = insert(CLOCKS)
+_DROP_CLOCKS = Write(delete(CLOCKS).where(CLOCKS.c.ticket_id == bindparam("ticket_id")))
+_ADD_CLOCKS = Write(insert(CLOCKS))
 _ADD_EVENTS = insert(EVENTS)
-_SUMMARY = (
+_WRITE_EVENTS = Write(_ADD_EVENTS)
+_SUMMARY = Write(
     update(TICKETS)
     .where(TICKETS.c.id == bindparam("ticket_id"))
     .values(sla_due_at=bindparam("due"), sla_warn_at=bindparam("warn"), sla_breached=bindparam("breached"))
@@ -247,18 +249,14 @@ class Writes:
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, session: Session) -> None:
-        # Plain table statements: run on the session's connection, without the ORM's execution layer.
+        """Plain table statements, sent straight to the driver in the session's transaction."""
         conn = session.connection()
-        if self.events:
-            conn.execute(_ADD_EVENTS, self.events)
-        if self.dropped:
-            conn.execute(_DROP_CLOCKS, self.dropped)
-        if self.clocks:
-            conn.execute(_ADD_CLOCKS, self.clocks)
+        _WRITE_EVENTS.run(conn, self.events)
+        _DROP_CLOCKS.run(conn, self.dropped)
+        _ADD_CLOCKS.run(conn, self.clocks)
         if self.alarms:
             jobs.enqueue_many(session, self.alarms)
-        if self.summaries:
-            conn.execute(_SUMMARY, self.summaries)
+        _SUMMARY.run(conn, self.summaries)
 
 
 def refresh_marked(session: Session) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
     RowMapping,
     Select,
     Table,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from supportops.auth.principal import Principal
+from supportops.db.statements import Write
 from supportops.tickets.enums import SOLVED_STATUSES
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 
@@ -264,21 +264,18 @@ def _sla(wanted: SlaFilter, now: datetime | None) -> ColumnElement[bool]:
     return and_(Ticket.sla_warn_at <= now, Ticket.sla_due_at > now, Ticket.sla_breached.is_not(True))
 
 
-# Built once; values travel as parameters. Creation runs them on the session's connection: they are
-# plain table inserts, so the ORM's execution layer around them would only cost time.
-_INSERT_TICKET = insert(TICKETS)
-_INSERT_EVENTS = insert(TICKET_EVENTS)
+# Creation is the hottest write path: its plain table inserts go straight to the driver, in the
+# session's transaction (see supportops.db.statements).
+_INSERT_TICKET = Write(insert(TICKETS))
+_INSERT_EVENTS = Write(insert(TICKET_EVENTS))
 
 
 def insert_ticket(session: Session, values: dict[str, Any]) -> int:
-    result: CursorResult[Any] = session.connection().execute(_INSERT_TICKET, values)
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])
+    return _INSERT_TICKET.insert_one(session.connection(), values)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.connection().execute(_INSERT_EVENTS, rows)
+    _INSERT_EVENTS.run(session.connection(), rows)
 
 
 def add_event(session: Session, event: TicketEvent) -> None:
