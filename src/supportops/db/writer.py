@@ -232,11 +232,10 @@ class _Host:
         messages = self._receive(first)
 
         def collect() -> list[Callable[[Session], Any]]:
-            # The write lock is held now: what the other processes sent meanwhile joins in.
-            others = [c for c in self._conns if c not in first]
-            if others:
+            # The write lock is held now: what every process sent meanwhile joins in.
+            if self._conns:
                 messages.extend(
-                    self._receive([c for c in wait(others, timeout=0) if isinstance(c, Connection)])
+                    self._receive([c for c in wait(self._conns, timeout=0) if isinstance(c, Connection)])
                 )
             return [work for message in messages for work in message.works]
 
