@@ -252,10 +252,13 @@ def serve(
         # read above are cached, and would still say to run the worker.
         os.environ["SUPPORTOPS_RUN_WORKER_IN_SERVE"] = "false"
         get_settings.cache_clear()
-    writes = None
+    writes, previous = None, signal.getsignal(signal.SIGTERM)
     if writer_process and writer.suits(settings.database_url):
         writes = writer.start(settings.database_url, setup=registry.loaded)
         os.environ.update(writes.environment())  # the HTTP processes, spawned or this one, read it
+        # uvicorn raises a SIGTERM again once it has shut down; as an exception it lets the writer
+        # process be stopped below instead of ending this process on the spot.
+        previous = signal.signal(signal.SIGTERM, _end_on_signal)
     try:
         uvicorn.run(
             "supportops.app:serve_app",
@@ -271,6 +274,11 @@ def serve(
             for name in writes.environment():
                 os.environ.pop(name, None)
             writes.stop()
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _end_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @app.command("worker")

@@ -148,7 +148,10 @@ def _main(
     signal.signal(signal.SIGTERM, lambda *_: host.stop())
     ready.send("ready")
     ready.close()
-    host.serve()
+    try:
+        host.serve()
+    finally:  # also when serve ended without stopping it
+        shutil.rmtree(Path(address).parent, ignore_errors=True)
 
 
 @dataclass
