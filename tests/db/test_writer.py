@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import tempfile
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -159,3 +160,14 @@ def test_stopping_removes_the_socket_folder(sqlite_db: Database) -> None:
     started.stop()
     assert not started.process.is_alive()
     assert not folder.exists()
+
+
+def failing_setup() -> object:
+    raise RuntimeError("a domain failed to load")
+
+
+def test_a_writer_process_that_cannot_start_is_reported_and_leaves_nothing(sqlite_db: Database) -> None:
+    before = set(Path(tempfile.gettempdir()).glob("supportops-writer-*"))
+    with pytest.raises(writer.WriterNotStarted, match="did not start"):
+        writer.start(str(sqlite_db.engine.url), setup=failing_setup)
+    assert set(Path(tempfile.gettempdir()).glob("supportops-writer-*")) == before

@@ -254,7 +254,10 @@ def serve(
         get_settings.cache_clear()
     writes, previous = None, signal.getsignal(signal.SIGTERM)
     if writer_process and writer.suits(settings.database_url):
-        writes = writer.start(settings.database_url, setup=registry.loaded)
+        try:
+            writes = writer.start(settings.database_url, setup=registry.loaded)
+        except writer.WriterNotStarted as exc:
+            raise _fail(f"{exc}; `serve --no-writer-process` serves without it") from None
         os.environ.update(writes.environment())  # the HTTP processes, spawned or this one, read it
         # uvicorn raises a SIGTERM again once it has shut down; as an exception it lets the writer
         # process be stopped below instead of ending this process on the spot.

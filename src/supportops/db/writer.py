@@ -54,6 +54,10 @@ class WriterGone(SupportOpsError):
     slug = "writer-unavailable"
 
 
+class WriterNotStarted(RuntimeError):
+    """The writer process ended or hung before it listened."""
+
+
 # --- the wire ------------------------------------------------------------------------------------
 
 
@@ -132,9 +136,14 @@ def start(database_url: str, *, setup: Callable[[], object], timeout: float = 60
     )
     process.start()
     ready_w.close()
-    if not ready_r.poll(timeout) or ready_r.recv() != "ready":
+    try:
+        started = ready_r.poll(timeout) and ready_r.recv() == "ready"
+    except EOFError:  # it ended before it was ready
+        started = False
+    if not started:
         process.kill()
-        raise RuntimeError("the writer process did not start; see its log above")
+        shutil.rmtree(folder, ignore_errors=True)
+        raise WriterNotStarted("the writer process did not start; its error is printed above")
     return WriterProcess(process=process, address=address, key=key)
 
 
