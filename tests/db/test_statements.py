@@ -245,7 +245,7 @@ def test_sla_writes_are_stored_as_sqlalchemy_stores_them(db: Database, ids: dict
 
     def old(session: Session) -> None:
         conn = session.connection()
-        conn.execute(sla_service._WRITE_EVENTS.statement, events)
+        conn.execute(sla_service._ADD_EVENTS.statement, events)
         conn.execute(sla_service._DROP_CLOCKS.statement, dropped)
         conn.execute(sla_service._ADD_CLOCKS.statement, clocks)
         conn.execute(

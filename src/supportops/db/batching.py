@@ -54,6 +54,11 @@ def deliver(outcomes: list[Outcome]) -> None:
             log.debug("dropped %d results for a closed event loop", len(mine))
 
 
+def deliver_results(batch: list[Unit[Any]], results: list[Result]) -> None:
+    """Each unit of a batch gets its own ``(result, error)``, in order."""
+    deliver([(unit, result, error) for unit, (result, error) in zip(batch, results, strict=True)])
+
+
 def _settle(outcomes: list[Outcome]) -> None:
     for unit, result, error in outcomes:
         if unit.future.done():  # the caller went away; the write stands, nobody waits for it
@@ -133,7 +138,7 @@ class WriteBatcher:
         except BaseException as exc:  # the thread is going down; the callers must not hang
             deliver([(unit, None, exc) for unit in batch])
             raise
-        deliver([(unit, result, error) for unit, (result, error) in zip(batch, results, strict=True)])
+        deliver_results(batch, results)
         return stopping
 
 

@@ -24,7 +24,6 @@ import shutil
 import signal
 import tempfile
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +36,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from supportops.config import Settings, get_settings
-from supportops.db.batching import MAX_BATCH, Result, Unit, WriteBatcher, commit_together, deliver
+from supportops.db.batching import (
+    MAX_BATCH,
+    Result,
+    Unit,
+    WriteBatcher,
+    commit_together,
+    deliver,
+    deliver_results,
+)
 from supportops.db.session import Database
 from supportops.kit.errors import SupportOpsError
 
@@ -303,6 +310,7 @@ class RemoteWriter(WriteBatcher):
         self._conn: Connection | None = None
         self._sent: deque[list[Unit[Any]]] = deque()
         self._sent_lock = threading.Lock()
+        self._answered = threading.Condition(self._sent_lock)  # notified as the answers come in
         self._gone = False
         self._closing = False
 
@@ -317,9 +325,8 @@ class RemoteWriter(WriteBatcher):
     def close(self) -> None:
         """Finish what is queued, wait for its answers, then disconnect."""
         super().close()
-        deadline = time.monotonic() + 30
-        while self._sent and not self._gone and time.monotonic() < deadline:
-            time.sleep(0.01)
+        with self._answered:
+            self._answered.wait_for(lambda: not self._sent or self._gone, timeout=30)
         self._closing = True
         if self._conn is not None:
             self._conn.close()
@@ -359,8 +366,9 @@ class RemoteWriter(WriteBatcher):
             except (OSError, EOFError) as exc:
                 self._lost(exc)
                 return
-            with self._sent_lock:
+            with self._answered:
                 batch = self._sent.popleft()
+                self._answered.notify_all()
             try:
                 results: list[Result] = _loads(answer, self.settings)
                 if len(results) != len(batch):  # the batch as a whole was refused
@@ -368,7 +376,7 @@ class RemoteWriter(WriteBatcher):
             except Exception as exc:
                 log.exception("could not read the writer process's answer")
                 results = [(None, exc)] * len(batch)
-            deliver([(unit, result, error) for unit, (result, error) in zip(batch, results, strict=True)])
+            deliver_results(batch, results)
 
     def _lost(self, exc: BaseException) -> None:
         """The writer process is gone: what it held gets a 503, and this process writes by itself."""
@@ -378,6 +386,7 @@ class RemoteWriter(WriteBatcher):
             self._gone = True
             held = [unit for batch in self._sent for unit in batch]
             self._sent.clear()
+            self._answered.notify_all()
         error = WriterGone(
             "The database writer stopped while it held this request, so it may or may not have been "
             "saved. Check before sending it again."
@@ -385,5 +394,4 @@ class RemoteWriter(WriteBatcher):
         deliver([(unit, None, error) for unit in held])
 
     def _local(self, batch: list[Unit[Any]]) -> None:
-        results = commit_together(self.db, lambda: [unit.work for unit in batch])
-        deliver([(unit, result, error) for unit, (result, error) in zip(batch, results, strict=True)])
+        deliver_results(batch, commit_together(self.db, lambda: [unit.work for unit in batch]))

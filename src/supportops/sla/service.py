@@ -174,8 +174,7 @@ _KNOWN = select(EVENTS.c.metric, EVENTS.c.cycle, EVENTS.c.kind, EVENTS.c.at).whe
 )
 _DROP_CLOCKS = Write(delete(CLOCKS).where(CLOCKS.c.ticket_id == bindparam("ticket_id")))
 _ADD_CLOCKS = Write(insert(CLOCKS))
-_ADD_EVENTS = insert(EVENTS)
-_WRITE_EVENTS = Write(_ADD_EVENTS)
+_ADD_EVENTS = Write(insert(EVENTS))
 _SUMMARY = Write(
     update(TICKETS)
     .where(TICKETS.c.id == bindparam("ticket_id"))
@@ -251,7 +250,7 @@ class Writes:
     def apply(self, session: Session) -> None:
         """Plain table statements, sent straight to the driver in the session's transaction."""
         conn = session.connection()
-        _WRITE_EVENTS.run(conn, self.events)
+        _ADD_EVENTS.run(conn, self.events)
         _DROP_CLOCKS.run(conn, self.dropped)
         _ADD_CLOCKS.run(conn, self.clocks)
         if self.alarms:
@@ -450,20 +449,22 @@ def _fire(
     if (c.metric.value, c.cycle, kind) in fired:
         return False
     fired.add((c.metric.value, c.cycle, kind))
-    session.execute(
-        _ADD_EVENTS,
-        {
-            "ticket_id": ticket_id,
-            "metric": c.metric.value,
-            "cycle": c.cycle,
-            "kind": kind,
-            "at": at,
-            "data": {
-                "target_minutes": c.target.minutes,
-                "business": c.target.business,
-                "fired_at": now.isoformat(),
-            },
-        },
+    _ADD_EVENTS.run(
+        session.connection(),
+        [
+            {
+                "ticket_id": ticket_id,
+                "metric": c.metric.value,
+                "cycle": c.cycle,
+                "kind": kind,
+                "at": at,
+                "data": {
+                    "target_minutes": c.target.minutes,
+                    "business": c.target.business,
+                    "fired_at": now.isoformat(),
+                },
+            }
+        ],
     )
     return True
 
