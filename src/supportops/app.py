@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from supportops import __version__, registry
 from supportops.api import errors
-from supportops.api.router import api_router
+from supportops.api.router import API_PREFIX, api_routers
 from supportops.auth.deps import AppState, TokenCache
 from supportops.config import Settings, get_settings
 from supportops.db import writer
@@ -93,10 +93,13 @@ def create_app(
         title="supportops",
         version=__version__,
         description="Support operations platform: tickets, SLAs, routing, knowledge and metrics.",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # supportops exports no OpenTelemetry data; switched off, a request skips the check of
+        # whether a tracer, meter or logger provider has been configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     remote = writer.RemoteWriter.from_environment(db, settings) if writer_process else None
     state = AppState(
@@ -108,7 +111,8 @@ def create_app(
     )
     app.state.supportops = state
     errors.install(app)
-    app.include_router(api_router)
+    for router in api_routers:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_admin)
     app.include_router(web_admin_pages)
     app.include_router(web_agents)
