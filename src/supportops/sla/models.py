@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supportops.db.base import Base, BigId, JSONType, UTCDateTime
+from supportops.db.base import Base, BigId, JSONType, UTCDateTime, where_set
 
 
 class SlaCalendar(Base):
@@ -51,8 +51,9 @@ class SlaClock(Base):
         UniqueConstraint("ticket_id", "metric", "cycle"),
         Index("ix_sla_clocks_state_due_at", "state", "due_at"),
         Index("ix_sla_clocks_policy_id_metric_state", "policy_id", "metric", "state"),
-        Index("ix_sla_clocks_fulfilled_at", "fulfilled_at"),
-        Index("ix_sla_clocks_breached_at", "breached_at"),
+        # Empty when a clock starts: partial, so that starting one does not write them.
+        Index("ix_sla_clocks_fulfilled_at", "fulfilled_at", **where_set("fulfilled_at")),
+        Index("ix_sla_clocks_breached_at", "breached_at", **where_set("breached_at")),
         Index("ix_sla_clocks_evaluated_at", "evaluated_at"),
     )
 

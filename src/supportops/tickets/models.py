@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from supportops.db.base import Base, BigId, JSONType, UTCDateTime
+from supportops.db.base import Base, BigId, JSONType, UTCDateTime, where_set
 
 
 class Ticket(Base):
@@ -25,8 +25,10 @@ class Ticket(Base):
         Index("ix_tickets_organization_id_id", "organization_id", "id"),
         Index("ix_tickets_updated_at_id", "updated_at", "id"),
         Index("ix_tickets_created_at", "created_at"),
-        Index("ix_tickets_last_resolved_at", "last_resolved_at"),
-        Index("ix_tickets_first_response_at", "first_response_at"),
+        # Empty when a ticket is opened: partial, so that creation does not write them.
+        Index("ix_tickets_last_resolved_at", "last_resolved_at", **where_set("last_resolved_at")),
+        Index("ix_tickets_first_response_at", "first_response_at", **where_set("first_response_at")),
+        Index("ix_tickets_follow_up_of_id", "follow_up_of_id", **where_set("follow_up_of_id")),
         Index("ix_tickets_sla_due_at_id", "sla_due_at", "id"),
         Index("ix_tickets_sla_breached_id", "sla_breached", "id"),
     )
@@ -45,7 +47,7 @@ class Ticket(Base):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id"))
-    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
