@@ -368,3 +368,19 @@ def test_sqlite_refuses_naive_datetimes_as_before() -> None:
     assert fast is not None
     with pytest.raises(ValueError, match="naive datetime"):
         fast(datetime(2026, 3, 2, 9, 0))
+
+
+def test_sqlite_datetime_text_of_interleaved_instants_is_each_ones_own() -> None:
+    """The fast path remembers the last instant it converted: each value still gets its own text,
+    and a naive value is refused even right after an aware one with the same fields."""
+    dialect = sqlite.dialect()
+    column_type = UTCDateTime().dialect_impl(dialect)
+    chained = TypeDecorator.bind_processor(column_type, dialect)
+    fast = column_type.bind_processor(dialect)
+    assert chained is not None and fast is not None
+    shifted = LATER.astimezone(timezone(timedelta(hours=5, minutes=45)))
+    for value in [START, START, LATER, START, shifted, LATER, shifted, START]:
+        assert fast(value) == chained(value)
+    fast(START)
+    with pytest.raises(ValueError, match="naive datetime"):
+        fast(START.replace(tzinfo=None))

@@ -60,13 +60,25 @@ def _plain_sqlite_datetime(impl: Any) -> bool:
     )
 
 
+# The last instant converted and its text. A ticket creation binds the same ``now`` a dozen times;
+# the one-entry cache turns all but the first into an identity test. Replaced whole, never mutated,
+# so concurrent threads at worst miss it.
+_last_text: tuple[datetime | None, str] = (None, "")
+
+
 def _sqlite_text(value: datetime | None) -> str | None:
+    global _last_text
     if value is None:
         return None
+    last = _last_text
+    if value is last[0]:
+        return last[1]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTCDateTime column")
     # The UTC instant's isoformat ends in "+00:00"; its first 26 characters are the stored text.
-    return datetime.isoformat(value.astimezone(UTC), " ", "microseconds")[:26]
+    stored = datetime.isoformat(value.astimezone(UTC), " ", "microseconds")[:26]
+    _last_text = (value, stored)
+    return stored
 
 
 class JSONType(TypeDecorator[Any]):
