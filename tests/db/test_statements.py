@@ -371,7 +371,7 @@ def test_sqlite_refuses_naive_datetimes_as_before() -> None:
 
 
 def test_sqlite_datetime_text_of_interleaved_instants_is_each_ones_own() -> None:
-    """The fast path remembers the last instant it converted: each value still gets its own text,
+    """The fast path remembers recent instants: each value still gets its own text,
     and a naive value is refused even right after an aware one with the same fields."""
     dialect = sqlite.dialect()
     column_type = UTCDateTime().dialect_impl(dialect)

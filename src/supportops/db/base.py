@@ -60,24 +60,26 @@ def _plain_sqlite_datetime(impl: Any) -> bool:
     )
 
 
-# The last instant converted and its text. A ticket creation binds the same ``now`` a dozen times;
-# the one-entry cache turns all but the first into an identity test. Replaced whole, never mutated,
-# so concurrent threads at worst miss it.
-_last_text: tuple[datetime | None, str] = (None, "")
+# Recent instants and their text. A ticket creation binds its ``now`` a dozen times and each clock's
+# due time twice or more; a lookup is a fraction of a conversion. Equal instants have equal text in
+# any time zone; a naive value equals no aware key, so it still reaches the check below.
+_TEXTS: dict[datetime, str] = {}
+_TEXTS_KEPT = 256
 
 
 def _sqlite_text(value: datetime | None) -> str | None:
-    global _last_text
     if value is None:
         return None
-    last = _last_text
-    if value is last[0]:
-        return last[1]
+    stored = _TEXTS.get(value)
+    if stored is not None:
+        return stored
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTCDateTime column")
     # The UTC instant's isoformat ends in "+00:00"; its first 26 characters are the stored text.
     stored = datetime.isoformat(value.astimezone(UTC), " ", "microseconds")[:26]
-    _last_text = (value, stored)
+    if len(_TEXTS) >= _TEXTS_KEPT:
+        _TEXTS.clear()
+    _TEXTS[value] = stored
     return stored
 
 
