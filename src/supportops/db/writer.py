@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 import secrets
+import selectors
 import shutil
 import signal
 import tempfile
@@ -28,7 +29,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_context
-from multiprocessing.connection import Client, Connection, Listener, wait
+from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from supportops.db.batching import (
     deliver_results,
 )
 from supportops.db.session import Database
+from supportops.kit import longlived
 from supportops.kit.errors import SupportOpsError
 
 log = logging.getLogger(__name__)
@@ -162,6 +164,7 @@ def _main(
     logging.basicConfig(level=logging.WARNING)
     host = _Host(Database.from_url(database_url), Listener(address, family="AF_UNIX", authkey=key))
     signal.signal(signal.SIGTERM, lambda *_: host.stop())
+    longlived.enable()  # a full collection would otherwise walk every imported module's objects
     ready.send("ready")
     ready.close()
     try:
@@ -189,6 +192,9 @@ class _Host:
         self._new: list[Connection] = []
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
+        # One selector for the life of the process, rather than one built for every wait.
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._stopping = False
         threading.Thread(target=self._accept, name="writer-accept", daemon=True).start()
 
@@ -212,20 +218,26 @@ class _Host:
     def serve(self) -> None:
         try:
             while not self._stopping:
-                ready = wait([*self._conns, self._wake_r], timeout=1.0)
+                ready = self._ready(timeout=1.0)
                 if not ready and os.getppid() != self.parent:
                     return  # serve is gone
                 if self._wake_r in ready:
                     os.read(self._wake_r, 4096)
                     with self._lock:
-                        self._conns.extend(self._new)
+                        for conn in self._new:
+                            self._conns.append(conn)
+                            self._selector.register(conn, selectors.EVENT_READ)
                         self._new.clear()
                 arrived = [c for c in ready if isinstance(c, Connection)]
                 if arrived:
                     self._round(arrived)
         finally:
+            self._selector.close()
             self.listener.close()
             self.db.engine.dispose()
+
+    def _ready(self, timeout: float) -> list[Any]:
+        return [key.fileobj for key, _ in self._selector.select(timeout)]
 
     def _receive(self, conns: list[Connection]) -> list[_Message]:
         """Every message these processes have sent, in the order each sent them."""
@@ -236,6 +248,7 @@ class _Host:
                     data = conn.recv_bytes()
                 except (EOFError, OSError):  # that HTTP process ended
                     self._conns.remove(conn)
+                    self._selector.unregister(conn)
                     conn.close()
                     break
                 try:
@@ -254,7 +267,7 @@ class _Host:
             # The write lock is held now: what every process sent meanwhile joins in.
             if self._conns:
                 messages.extend(
-                    self._receive([c for c in wait(self._conns, timeout=0) if isinstance(c, Connection)])
+                    self._receive([c for c in self._ready(timeout=0) if isinstance(c, Connection)])
                 )
             return [work for message in messages for work in message.works]
 

@@ -6,8 +6,9 @@ triggered it. Once the process has settled, ``gc.freeze()`` moves all of that ou
 collector's reach: later collections walk only what requests allocate, and freeing by reference
 count is unaffected.
 
-Only server processes enable it (``supportops serve``). Test processes build many short-lived apps,
-and freezing them would keep their reference cycles alive.
+Only server processes enable it (those of ``supportops serve``: the HTTP processes and the writer
+process). Test processes build many short-lived apps, and freezing them would keep their reference
+cycles alive.
 """
 
 from __future__ import annotations
