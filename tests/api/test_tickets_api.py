@@ -401,3 +401,19 @@ def test_nul_characters_in_notes_and_custom_fields_are_refused(client: TestClien
         headers=team.customer.headers,
     )
     assert resp.status_code == 422 and "custom_fields" in resp.text
+
+
+def test_custom_field_values_are_stored_exactly(client: TestClient, team: Team) -> None:
+    """JSON columns are written by a fast encoder; what it cannot encode (an integer beyond 64 bits)
+    still goes in exactly, and text, floats and flags come back as sent."""
+    fields = {
+        "order": 2**70,
+        "small": -(2**63),
+        "ratio": 0.1,
+        "vip": True,
+        "note": "Grüße, 東京 😀",
+        "none": None,
+    }
+    ticket = create(client, team.agent, custom_fields=fields)
+    again = client.get(f"/api/v1/tickets/{ticket['id']}", headers=team.agent.headers).json()
+    assert again["custom_fields"] == fields
