@@ -14,7 +14,8 @@ PG_ADMIN=${PG_ADMIN:-postgresql://postgres@127.0.0.1:5432/test}
 PG_BASE=${PG_ADMIN%/*}
 PER_OP=${PER_OP:-20}
 PORT=${PORT:-8000}
-WORKERS=${WORKERS:-2}
+WORKERS=${WORKERS:-2}                # HTTP processes for the reads
+CREATE_WORKERS=${CREATE_WORKERS:-1}  # and for create: serve's default, the fastest on 2 cores and SQLite
 SIZES=${SIZES-"10000 1000000"}  # SIZES="" skips the read runs
 BIN=.venv/bin
 mkdir -p "$OUT" "$DATA"
@@ -40,8 +41,8 @@ token_for() {  # url: a bench admin and a fresh token, printed
 }
 
 SERVER=""
-serve() {  # url
-  SUPPORTOPS_DATABASE_URL="$1" $BIN/supportops serve --port "$PORT" --workers "$WORKERS" --no-worker \
+serve() {  # url [workers]
+  SUPPORTOPS_DATABASE_URL="$1" $BIN/supportops serve --port "$PORT" --workers "${2:-$WORKERS}" --no-worker \
     >"$OUT/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do
@@ -81,7 +82,7 @@ for backend in sqlite postgres; do
   fi
   SUPPORTOPS_DATABASE_URL="$url" $BIN/supportops db upgrade >/dev/null
   token=$(token_for "$url")
-  serve "$url"
+  serve "$url" "$CREATE_WORKERS"
   if [ "$backend" = sqlite ]; then
     $BIN/python bench/api_throughput.py --compare --ops create --token "$token" \
       --supportops-url "http://127.0.0.1:$PORT" --helpdesk-password bench-admin-pass \
