@@ -25,14 +25,45 @@ from sqlalchemy.engine import make_url
 from supportops import registry
 from supportops.auth import service as accounts
 from supportops.auth.enums import Role
+from supportops.auth.principal import Principal
 from supportops.auth.schemas import UserCreate
-from supportops.config import get_settings
+from supportops.config import Settings, get_settings
 from supportops.db import migrate
 from supportops.db.session import Database
 from supportops.tickets import service
 from supportops.tickets.schemas import TicketCreate
 
 WARM_UP = 500
+
+
+def bench_actor(db: Database) -> Principal:
+    """The admin every benchmark ticket is opened by."""
+    with db.unit_of_work() as session:
+        user = accounts.create_user_unchecked(
+            session,
+            data=UserCreate(email="bench@example.com", name="Bench", role=Role.admin),
+            now=datetime.now(UTC),
+        )
+        return accounts.principal_for(session, user)
+
+
+def bench_bodies(count: int) -> list[TicketCreate]:
+    return [
+        TicketCreate(
+            subject=f"bench ticket {i}: printer on floor 3 is jammed again",
+            description=f"Benchmark ticket #{i}. The printer shows error E-42 after every second job.",
+            priority="P3",
+            channel="api",
+        )
+        for i in range(count)
+    ]
+
+
+def open_batch(db: Database, actor: Principal, bodies: list[TicketCreate], settings: Settings) -> None:
+    """Open these tickets in one transaction, as the API's group commit does."""
+    with db.unit_of_work() as session:
+        for data in bodies:
+            service.open_ticket(session, actor=actor, data=data, now=datetime.now(UTC), settings=settings)
 
 
 def main() -> None:
@@ -53,29 +84,12 @@ def main() -> None:
     migrate.upgrade(args.url)
     db = Database.from_url(args.url)
     settings = get_settings()
-    now = datetime.now(UTC)
-    with db.unit_of_work() as session:
-        user = accounts.create_user_unchecked(
-            session, data=UserCreate(email="bench@example.com", name="Bench", role=Role.admin), now=now
-        )
-        actor = accounts.principal_for(session, user)
-    bodies = [
-        TicketCreate(
-            subject=f"bench ticket {i}: printer on floor 3 is jammed again",
-            description=f"Benchmark ticket #{i}. The printer shows error E-42 after every second job.",
-            priority="P3",
-            channel="api",
-        )
-        for i in range(WARM_UP + args.tickets)
-    ]
+    actor = bench_actor(db)
+    bodies = bench_bodies(WARM_UP + args.tickets)
 
     def run(lo: int, hi: int) -> None:
         for start in range(lo, hi, args.batch):
-            with db.unit_of_work() as session:
-                for data in bodies[start : min(start + args.batch, hi)]:
-                    service.open_ticket(
-                        session, actor=actor, data=data, now=datetime.now(UTC), settings=settings
-                    )
+            open_batch(db, actor, bodies[start : min(start + args.batch, hi)], settings)
 
     run(0, WARM_UP)
     cpu, wall = time.process_time(), time.perf_counter()

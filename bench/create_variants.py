@@ -20,19 +20,15 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
+from create_inprocess import bench_actor, bench_bodies, open_batch  # beside this script
+
 from supportops import registry
-from supportops.auth import service as accounts
-from supportops.auth.enums import Role
 from supportops.auth.principal import Principal
-from supportops.auth.schemas import UserCreate
 from supportops.config import get_settings
 from supportops.db import migrate
 from supportops.db.session import Database
-from supportops.tickets import service
-from supportops.tickets.schemas import TicketCreate
 
 WARM_UP = 300
 
@@ -44,13 +40,7 @@ def _database(folder: Path, name: str, statements: list[str]) -> tuple[Database,
     with db.engine.begin() as conn:
         for statement in statements:
             conn.exec_driver_sql(statement)
-    with db.unit_of_work() as session:
-        user = accounts.create_user_unchecked(
-            session,
-            data=UserCreate(email="bench@example.com", name="Bench", role=Role.admin),
-            now=datetime.now(UTC),
-        )
-        return db, accounts.principal_for(session, user)
+    return db, bench_actor(db)
 
 
 def _switches(path: str | None) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -77,15 +67,7 @@ def main() -> None:
     assert registry.LOADED
     settings = get_settings()
     on, off = _switches(args.b_patch)
-    bodies = [
-        TicketCreate(
-            subject=f"bench ticket {i}: printer on floor 3 is jammed again",
-            description=f"Benchmark ticket #{i}. The printer shows error E-42 after every second job.",
-            priority="P3",
-            channel="api",
-        )
-        for i in range(args.batch)
-    ]
+    bodies = bench_bodies(args.batch)
     with tempfile.TemporaryDirectory(prefix="supportops-variants-") as folder:
         a = _database(Path(folder), "a", [])
         b = _database(Path(folder), "b", [s for s in args.b_sql.split("|") if s.strip()])
@@ -94,11 +76,7 @@ def main() -> None:
             db, actor = variant
             switch()
             started = time.process_time()
-            with db.unit_of_work() as session:
-                for data in bodies:
-                    service.open_ticket(
-                        session, actor=actor, data=data, now=datetime.now(UTC), settings=settings
-                    )
+            open_batch(db, actor, bodies, settings)
             return time.process_time() - started
 
         for _ in range(WARM_UP // args.batch):

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
+
+import supportops.db.base
 
 revision: str = "0015"
 down_revision: str | None = "0014"
@@ -40,10 +41,7 @@ _TAGS_INSERT = (
 def _index(table: str, column: str, *, partial: bool) -> None:
     name = f"ix_{table}_{column}"
     op.drop_index(name, table_name=table)
-    where = {}
-    if partial:
-        clause = sa.text(f"{column} IS NOT NULL")
-        where = {"sqlite_where": clause, "postgresql_where": clause}
+    where = supportops.db.base.where_set(column) if partial else {}
     op.create_index(name, table, [column], unique=False, **where)
 
 

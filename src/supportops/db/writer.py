@@ -188,11 +188,11 @@ class _Host:
         self.listener = listener
         self.settings = get_settings()
         self.parent = os.getppid()
-        self._conns: list[Connection] = []
         self._new: list[Connection] = []
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
-        # One selector for the life of the process, rather than one built for every wait.
+        # One selector for the life of the process, rather than one built for every wait; the HTTP
+        # processes' connections are the ones registered in it.
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._stopping = False
@@ -225,7 +225,6 @@ class _Host:
                     os.read(self._wake_r, 4096)
                     with self._lock:
                         for conn in self._new:
-                            self._conns.append(conn)
                             self._selector.register(conn, selectors.EVENT_READ)
                         self._new.clear()
                 arrived = [c for c in ready if isinstance(c, Connection)]
@@ -247,7 +246,6 @@ class _Host:
                 try:
                     data = conn.recv_bytes()
                 except (EOFError, OSError):  # that HTTP process ended
-                    self._conns.remove(conn)
                     self._selector.unregister(conn)
                     conn.close()
                     break
@@ -265,10 +263,7 @@ class _Host:
 
         def collect() -> list[Callable[[Session], Any]]:
             # The write lock is held now: what every process sent meanwhile joins in.
-            if self._conns:
-                messages.extend(
-                    self._receive([c for c in self._ready(timeout=0) if isinstance(c, Connection)])
-                )
+            messages.extend(self._receive([c for c in self._ready(timeout=0) if isinstance(c, Connection)]))
             return [work for message in messages for work in message.works]
 
         if not messages:
