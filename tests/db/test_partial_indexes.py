@@ -25,7 +25,8 @@ def test_a_comparison_on_a_column_indexed_where_set_reads_the_index(
     db: Database, table: str, column: str, value: object
 ) -> None:
     query = f"SELECT id FROM {table} WHERE {column} >= :v"  # noqa: S608
-    with db.unit_of_work(write=False) as session:
+    # A writing unit of work: SET LOCAL needs a transaction, and PostgreSQL reads run in autocommit.
+    with db.unit_of_work() as session:
         if db.dialect == "sqlite":
             bound = value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
             rows = session.execute(text(f"EXPLAIN QUERY PLAN {query}"), {"v": bound})

@@ -3,6 +3,11 @@
 On SQLite a writing unit of work starts with ``BEGIN IMMEDIATE`` so that two writers queue on the
 busy timeout instead of failing on a lock upgrade; reads start a plain deferred transaction and run
 concurrently with the writer under WAL.
+
+On PostgreSQL a reading unit of work runs in autocommit: each statement is its own transaction,
+which under READ COMMITTED sees what it would have seen inside one, and the driver sends no BEGIN
+and no COMMIT (two round trips of a three-trip read). Such a session refuses to write. A pooled
+connection is pinged before use only when it sat idle for ``PING_AFTER_IDLE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -19,10 +24,27 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 WRITE_OPTION = "supportops_write"
+READ_ONLY_OPTION = "supportops_read_only"
+"""Set on the connections of reading units of work (in autocommit on PostgreSQL)."""
+
+PING_AFTER_IDLE_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle this long is pinged before use (and replaced if dead).
+
+A busy server reuses its connections within milliseconds, and pinging each checkout cost every
+request a round trip. A connection that died while busy (the server restarted) fails the statement
+it runs with 503; that failure also marks every older connection of the pool for replacement."""
+_IDLE_SINCE = "supportops_idle_since"
+
+
+class WriteInReadSession(RuntimeError):
+    """A reading unit of work tried to change data: open it with ``unit_of_work(write=True)``."""
 
 
 BUSY_TIMEOUT_SECONDS = 15.0
@@ -65,6 +87,38 @@ def _sqlite_begin(conn: Connection) -> None:
             delay = min(delay * 2, 0.002)
     finally:
         raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_when_idle(dialect: Dialect) -> Any:
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(f"a pooled connection was closed: {exc}") from exc
+            raise
+
+    return checkout
+
+
+def _refuse_writes(
+    _conn: Connection,
+    _cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: DefaultExecutionContext | None,
+    _many: bool,
+) -> None:
+    changes = context is not None and (context.isinsert or context.isupdate or context.isdelete)
+    if changes or statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+        raise WriteInReadSession(f"a reading unit of work cannot write: {statement[:60]}...")
 
 
 def normalise_url(url: str) -> str:
@@ -110,9 +164,10 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, json_serializer=_json_text
-    )
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, json_serializer=_json_text)
+    event.listen(engine, "checkin", _checked_in)
+    event.listen(engine, "checkout", _ping_when_idle(engine.dialect))
+    return engine
 
 
 @dataclass
@@ -129,7 +184,14 @@ class Database:
         # prompt; leaving it to SQLite's busy handler sleeps them in growing steps (long tails).
         if self.engine.dialect.name == "sqlite":
             self._write_lock = threading.Lock()
-        self.read = sessionmaker(bind=self.engine, expire_on_commit=False, autoflush=False)
+        # A reading unit of work refuses to write, on both databases alike, so that code that
+        # passes on one does not fail on the other.
+        reading: dict[str, Any] = {READ_ONLY_OPTION: True}
+        if self.engine.dialect.name == "postgresql":
+            reading["isolation_level"] = "AUTOCOMMIT"
+        reader = self.engine.execution_options(**reading)
+        event.listen(reader, "before_cursor_execute", _refuse_writes)
+        self.read = sessionmaker(bind=reader, expire_on_commit=False, autoflush=False)
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self.write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
 
@@ -143,14 +205,18 @@ class Database:
 
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
-        """Commit on success, roll back on any error: nothing is half-written."""
+        """Commit on success, roll back on any error: nothing is half-written. A reading unit of
+        work, which cannot write, just ends."""
         lock = self._write_lock if write else None
         if lock is not None:
             lock.acquire()
         session = (self.write if write else self.read)()
         try:
             yield session
-            session.commit()
+            if write:
+                session.commit()
+            elif session.new or session.dirty or session.deleted:
+                raise WriteInReadSession("a reading unit of work holds changes it cannot write")
         except BaseException:
             session.rollback()
             raise

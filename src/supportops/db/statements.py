@@ -21,6 +21,8 @@ from sqlalchemy import Connection, Delete, Insert, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from supportops.db.session import READ_ONLY_OPTION, WriteInReadSession
+
 Row = Mapping[str, Any]
 _Processor = Callable[[Any], Any]
 
@@ -75,6 +77,8 @@ class Write:
 
     @staticmethod
     def _send(conn: Connection, plan: _Plan, rows: Any, *, many: bool, want_key: bool = False) -> int | None:
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            raise WriteInReadSession(f"a reading unit of work cannot write: {plan.sql[:60]}...")
         if not conn.in_transaction():
             conn.begin()
         dbapi = conn.connection.dbapi_connection
