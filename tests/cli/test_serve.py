@@ -50,9 +50,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, *flags: str) -> Any:
         get_settings.cache_clear()
 
 
-def test_on_sqlite_the_app_is_served_beside_a_writer_process(
-    cli_db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_app_is_served_beside_a_writer_process(cli_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
     def fake_run(target: str, **options: Any) -> None:
@@ -62,11 +60,8 @@ def test_on_sqlite_the_app_is_served_beside_a_writer_process(
     monkeypatch.setattr(uvicorn, "run", fake_run)
     result = _serve(monkeypatch, "--no-worker")
     assert result.exit_code == 0, result.output
-    if cli_db.dialect == "sqlite":
-        assert seen["reachable"] is True
-        assert not Path(seen["address"]).parent.exists()  # stopped and cleaned up with serve
-    else:  # PostgreSQL takes writes from every process at once
-        assert seen["address"] is None
+    assert seen["reachable"] is True
+    assert not Path(seen["address"]).parent.exists()  # stopped and cleaned up with serve
     assert writer.ADDRESS_ENV not in os.environ
 
 

@@ -1,10 +1,9 @@
-"""`supportops serve` as a real process on SQLite: creates go through its writer process, and a
-SIGTERM stops both processes and removes the socket folder."""
+"""`supportops serve` as a real process, on SQLite and PostgreSQL: creates go through its writer
+process, and a SIGTERM stops both processes and removes the socket folder."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,12 +36,10 @@ def _writer_folders() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("supportops-writer-*"))
 
 
-def test_a_served_sqlite_database_takes_creates_through_its_writer_process(
-    sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_served_database_takes_creates_through_its_writer_process(
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "served.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
+    url = db.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
@@ -93,10 +90,8 @@ def test_a_served_sqlite_database_takes_creates_through_its_writer_process(
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "group_id"
     assert code in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
     assert _writer_folders() == before  # the writer process is stopped and its folder removed
-    db = Database.from_url(url)
     with db.unit_of_work(write=False) as session:
         assert (
             session.scalar(select(func.count()).select_from(Ticket).where(Ticket.subject.like("served %")))
             == 40
         )
-    db.engine.dispose()

@@ -4,7 +4,6 @@ one failure fails alone, and an HTTP process whose writer process is gone writes
 from __future__ import annotations
 
 import asyncio
-import shutil
 import tempfile
 from collections.abc import Iterator
 from functools import partial
@@ -36,18 +35,13 @@ def settings_name(session: Session, *, settings: Settings) -> str:
     return settings.database_url
 
 
-@pytest.fixture
-def sqlite_db(sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "writer.db"
-    shutil.copy(sqlite_template, path)
-    database = Database.from_url(f"sqlite:///{path}", pool_size=5)
-    yield database
-    database.engine.dispose()
+def _url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-def process(sqlite_db: Database) -> Iterator[writer.WriterProcess]:
-    started = writer.start(str(sqlite_db.engine.url), setup=registry.loaded)
+def process(db: Database) -> Iterator[writer.WriterProcess]:
+    started = writer.start(_url(db), setup=registry.loaded)
     yield started
     started.stop()
 
@@ -66,23 +60,19 @@ async def _run_all(remote: writer.RemoteWriter, names: list[str], failing: str =
     return await asyncio.gather(*units, return_exceptions=True)
 
 
-def test_units_are_committed_by_the_writer_process(
-    sqlite_db: Database, process: writer.WriterProcess
-) -> None:
-    remote = _remote(sqlite_db, process)
+def test_units_are_committed_by_the_writer_process(db: Database, process: writer.WriterProcess) -> None:
+    remote = _remote(db, process)
     try:
         results = asyncio.run(_run_all(remote, [f"org {i}" for i in range(40)]))
     finally:
         remote.close()
     assert results == [f"org {i}" for i in range(40)]
-    assert _names(sqlite_db) == sorted(f"org {i}" for i in range(40))
+    assert _names(db) == sorted(f"org {i}" for i in range(40))
     assert process.process.is_alive()
 
 
-def test_a_failing_unit_fails_alone_with_its_own_error(
-    sqlite_db: Database, process: writer.WriterProcess
-) -> None:
-    remote = _remote(sqlite_db, process)
+def test_a_failing_unit_fails_alone_with_its_own_error(db: Database, process: writer.WriterProcess) -> None:
+    remote = _remote(db, process)
     try:
         results = asyncio.run(_run_all(remote, ["a", "b", "c", "d"], failing="c"))
     finally:
@@ -91,7 +81,7 @@ def test_a_failing_unit_fails_alone_with_its_own_error(
     error = results[2]
     assert isinstance(error, InvalidInput)
     assert (error.detail, error.field, error.status) == ("c is refused", "name", 422)
-    assert _names(sqlite_db) == ["a", "b", "d"]
+    assert _names(db) == ["a", "b", "d"]
 
 
 def test_the_settings_object_travels_by_name() -> None:
@@ -103,9 +93,9 @@ def test_the_settings_object_travels_by_name() -> None:
 
 
 def test_a_unit_that_cannot_be_pickled_is_written_in_this_process(
-    sqlite_db: Database, process: writer.WriterProcess
+    db: Database, process: writer.WriterProcess
 ) -> None:
-    remote = _remote(sqlite_db, process)
+    remote = _remote(db, process)
 
     def local(session: Session) -> str:  # a closure: it cannot travel
         return add_organization(session, name="local")
@@ -117,13 +107,13 @@ def test_a_unit_that_cannot_be_pickled_is_written_in_this_process(
         assert asyncio.run(run()) == "local"
     finally:
         remote.close()
-    assert _names(sqlite_db) == ["local"]
+    assert _names(db) == ["local"]
 
 
 def test_when_the_writer_process_is_gone_this_process_writes_by_itself(
-    sqlite_db: Database, process: writer.WriterProcess
+    db: Database, process: writer.WriterProcess
 ) -> None:
-    remote = _remote(sqlite_db, process)
+    remote = _remote(db, process)
 
     async def run() -> list[object]:
         first = await _run_all(remote, ["before"])
@@ -143,18 +133,18 @@ def test_when_the_writer_process_is_gone_this_process_writes_by_itself(
     assert results[1] == "lost?" or isinstance(results[1], writer.WriterGone)
     if isinstance(results[1], writer.WriterGone):
         assert results[1].status == 503 and "may or may not" in results[1].detail
-    assert {"before", "after 1", "after 2"} <= set(_names(sqlite_db))
+    assert {"before", "after 1", "after 2"} <= set(_names(db))
 
 
-def test_only_a_sqlite_file_gets_a_writer_process() -> None:
+def test_a_sqlite_file_and_postgresql_get_a_writer_process_and_memory_does_not() -> None:
     assert writer.suits("sqlite:///var/supportops.db")
+    assert writer.suits("postgresql://postgres@127.0.0.1:5432/test")
     assert not writer.suits("sqlite://")
     assert not writer.suits("sqlite:///:memory:")
-    assert not writer.suits("postgresql://postgres@127.0.0.1:5432/test")
 
 
-def test_stopping_removes_the_socket_folder(sqlite_db: Database) -> None:
-    started = writer.start(str(sqlite_db.engine.url), setup=registry.loaded)
+def test_stopping_removes_the_socket_folder(db: Database) -> None:
+    started = writer.start(_url(db), setup=registry.loaded)
     folder = Path(started.address).parent
     assert folder.exists() and (folder.stat().st_mode & 0o777) == 0o700
     started.stop()
@@ -166,8 +156,8 @@ def failing_setup() -> object:
     raise RuntimeError("a domain failed to load")
 
 
-def test_a_writer_process_that_cannot_start_is_reported_and_leaves_nothing(sqlite_db: Database) -> None:
+def test_a_writer_process_that_cannot_start_is_reported_and_leaves_nothing(db: Database) -> None:
     before = set(Path(tempfile.gettempdir()).glob("supportops-writer-*"))
     with pytest.raises(writer.WriterNotStarted, match="did not start"):
-        writer.start(str(sqlite_db.engine.url), setup=failing_setup)
+        writer.start(_url(db), setup=failing_setup)
     assert set(Path(tempfile.gettempdir()).glob("supportops-writer-*")) == before

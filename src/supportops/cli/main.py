@@ -232,9 +232,7 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Run the job worker inside the server.")] = True,
     writer_process: Annotated[
         bool,
-        typer.Option(
-            help="On SQLite, commit ticket creation in a process of its own (one more core at work)."
-        ),
+        typer.Option(help="Commit ticket creation in a process of its own (one more core at work)."),
     ] = True,
 ) -> None:
     """Serve the API and the web UI."""

@@ -1,10 +1,12 @@
-"""A writer process for SQLite: the HTTP processes hand their group-commit units to it.
+"""A writer process: the HTTP processes hand their group-commit units to it.
 
-SQLite writes one transaction at a time, so a second HTTP process adds no write capacity, and each
-process's writer thread competes with its own event loop for the interpreter. ``supportops serve``
-therefore starts one process that only runs units of work (see :mod:`supportops.db.batching`): the
-HTTP processes parse, authenticate and answer on one core while it writes on the other, and since it
-is the only process writing tickets, its page cache stays valid between transactions.
+A process's writer thread competes with its own event loop for the interpreter, and on SQLite,
+which writes one transaction at a time, a second HTTP process adds no write capacity either.
+``supportops serve`` therefore starts one process that only runs units of work (see
+:mod:`supportops.db.batching`): the HTTP processes parse, authenticate and answer on one core while
+it writes on the other. On SQLite it is the only process writing tickets, so its page cache stays
+valid between transactions; on PostgreSQL it waits for the server's answers without holding up an
+event loop.
 
 A unit travels pickled over a Unix socket that only this user can open, with a key checked on
 connect. The process's settings object travels as a name and is the receiving process's own. A
@@ -127,8 +129,10 @@ class WriterProcess:
 
 
 def suits(database_url: str) -> bool:
-    """A SQLite file: one writer at a time, shared by processes. PostgreSQL writes in parallel."""
+    """A database that other processes can reach: a SQLite file, or PostgreSQL."""
     url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        return True
     return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
