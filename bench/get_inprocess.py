@@ -15,17 +15,12 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from datetime import UTC, datetime
 
+from create_inprocess import bench_actor  # beside this script
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from supportops import registry
-from supportops.auth import service as accounts
-from supportops.auth.enums import Role
-from supportops.auth.models import User
-from supportops.auth.principal import Principal
-from supportops.auth.schemas import UserCreate
 from supportops.db.session import Database
 from supportops.tickets import service
 from supportops.tickets.models import Ticket
@@ -33,13 +28,9 @@ from supportops.tickets.models import Ticket
 WARM_UP = 500
 
 
-def _bench_admin_and_last_ticket(db: Database) -> tuple[Principal, int]:
-    with db.unit_of_work() as session:
-        user = session.scalar(select(User).where(User.email == "bench@example.com"))
-        if user is None:
-            data = UserCreate(email="bench@example.com", name="Bench", role=Role.admin)
-            user = accounts.create_user_unchecked(session, data=data, now=datetime.now(UTC))
-        return accounts.principal_for(session, user), session.scalar(select(func.max(Ticket.id))) or 0
+def _last_ticket(db: Database) -> int:
+    with db.unit_of_work(write=False) as session:
+        return session.scalar(select(func.max(Ticket.id))) or 0
 
 
 def main() -> None:
@@ -54,7 +45,7 @@ def main() -> None:
     assert registry.LOADED
     db = Database.from_url(args.url)
     try:
-        actor, last = _bench_admin_and_last_ticket(db)
+        actor, last = bench_actor(db), _last_ticket(db)
     except OperationalError as exc:
         parser.error(f"cannot read tickets at {args.url} ({exc.orig}): migrate and load it first")
     if last == 0:

@@ -6,7 +6,7 @@ concurrently with the writer under WAL.
 
 On PostgreSQL a reading unit of work runs in autocommit: each statement is its own transaction,
 which under READ COMMITTED sees what it would have seen inside one, and the driver sends no BEGIN
-and no COMMIT (two round trips of a three-trip read). Such a session refuses to write. A pooled
+and no COMMIT. Such a session refuses to write. A pooled
 connection is pinged before use only when it sat idle for ``PING_AFTER_IDLE_SECONDS``.
 """
 
