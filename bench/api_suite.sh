@@ -4,6 +4,8 @@
 #      PostgreSQL (gets spread uniformly over the whole table);
 #   2. ticket create, supportops (SQLite, PostgreSQL) against django-helpdesk (SQLite) back to back.
 # Databases are generated once with `supportops demo load` and reused (DATA, PG_PREFIX).
+# The machine's own CPU noise (bench/machine_noise.py) is measured before the runs and after them:
+# p99 figures are only comparable between runs on an equally quiet machine.
 # Results: one JSON per run under OUT, and a summary table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +57,8 @@ serve() {  # url [workers]
 stop() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 trap stop EXIT
 
+$BIN/python bench/machine_noise.py --seconds 10 --json "$OUT/noise_before.json"
+
 for size in $SIZES; do
   for backend in sqlite postgres; do
     name="so_${backend}_${size}"
@@ -94,5 +98,6 @@ for backend in sqlite postgres; do
   stop
 done
 bench/peers/django_helpdesk/run.sh --stop >/dev/null
+$BIN/python bench/machine_noise.py --seconds 10 --json "$OUT/noise_after.json"
 
 $BIN/python bench/summarize.py "$OUT"

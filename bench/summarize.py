@@ -12,6 +12,15 @@ def load(path: Path) -> dict:
 
 
 def main(out: Path) -> None:
+    for when in ("before", "after"):
+        noise = load(out / f"noise_{when}.json")
+        if noise:
+            print(
+                f"machine noise {when} the runs: {100 * noise['slow_share']:.1f} % of "
+                f"{noise['window_ms']:g} ms windows under 70 % of the median CPU speed, "
+                f"longest slow stretch {noise['longest_slow_ms']:.0f} ms"
+            )
+    print()
     print("| backend | tickets | op | req/s | p50 ms | p99 ms |")
     print("| --- | ---: | --- | ---: | ---: | ---: |")
     p99: dict[tuple[str, str, str], float] = {}
