@@ -238,9 +238,8 @@ def serve(
     """Serve the API and the web UI."""
     import os
 
-    import uvicorn
-
     from supportops import registry
+    from supportops.cli import serving
     from supportops.db import writer
 
     settings = get_settings()
@@ -261,15 +260,16 @@ def serve(
         # process be stopped below instead of ending this process on the spot.
         previous = signal.signal(signal.SIGTERM, _end_on_signal)
     try:
-        uvicorn.run(
+        serving.serve(
             "supportops.app:serve_app",
-            factory=True,
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
             log_level="warning",
             access_log=False,
         )
+    except (serving.AddressInUse, serving.ProcessesFailed) as exc:
+        raise _fail(str(exc)) from None
     finally:
         if writes is not None:
             for name in writes.environment():
