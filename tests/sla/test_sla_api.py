@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from supportops.db.session import Database
 from supportops.jobs import service as jobs
 from supportops.kit.clock import FrozenClock
+from supportops.sla import service
 from supportops.sla.models import SlaCalendar, SlaEvent, SlaPolicy
 from tests.factories import Team, make_team
 
@@ -230,6 +231,26 @@ def test_bad_calendars_get_a_422_naming_the_problem_and_nothing_is_saved(
     assert field in fields
     with db.unit_of_work(write=False) as session:
         assert session.scalar(select(func.count()).select_from(SlaCalendar)) == 0
+
+
+def test_a_new_policy_reaches_reading_units_of_work_at_once(
+    client: TestClient, team: Team, db: Database
+) -> None:
+    # The policies are cached per database; the reading sessions bind an engine of other options
+    # than the writing ones, and the cache must not keep an entry per engine.
+    with db.unit_of_work(write=False) as session:
+        before = [applied.policy_id for applied in service.policy_cache.get(session)]
+    policy = {
+        "name": "Always on",
+        "position": 5,
+        "calendar_id": _always(client, team)["id"],
+        "targets": {"P2": {"first_response": {"minutes": 30}}},
+    }
+    created = client.post("/api/v1/sla/policies", json=policy, headers=team.admin.headers)
+    assert created.status_code == 201, created.text
+    with db.unit_of_work(write=False) as session:
+        after = [applied.policy_id for applied in service.policy_cache.get(session)]
+    assert after == [*before, created.json()["id"]]
 
 
 def test_bad_policies_are_refused_and_nothing_is_saved(client: TestClient, team: Team, db: Database) -> None:

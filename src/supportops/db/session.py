@@ -28,7 +28,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection
 
 WRITE_OPTION = "supportops_write"
 READ_ONLY_OPTION = "supportops_read_only"
@@ -168,6 +168,14 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     event.listen(engine, "checkin", _checked_in)
     event.listen(engine, "checkout", _ping_when_idle(engine.dialect))
     return engine
+
+
+def database_key(session: Session) -> Pool:
+    """What the reading and the writing sessions of one :class:`Database` share: its connection
+    pool. A cache of what a database holds is kept per pool, so that what a writing unit of work
+    forgets, the reading ones forget too (each session factory binds an engine of its own options,
+    and those differ)."""
+    return session.get_bind().engine.pool
 
 
 @dataclass

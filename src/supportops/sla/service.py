@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from supportops.auth.models import Organization
 from supportops.config import Settings, get_settings
+from supportops.db.session import database_key
 from supportops.db.statements import Write
 from supportops.jobs import service as jobs
 from supportops.sla import actions as sla_actions
@@ -92,13 +94,13 @@ class _PolicyCache:
     happens on every ticket change, and the list changes rarely."""
 
     def __init__(self) -> None:
-        self._entries: weakref.WeakKeyDictionary[Engine, tuple[float, list[Applied]]] = (
+        self._entries: weakref.WeakKeyDictionary[Pool, tuple[float, list[Applied]]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
 
     def get(self, session: Session) -> list[Applied]:
-        engine = session.get_bind().engine
+        engine = database_key(session)
         with self._lock:
             entry = self._entries.get(engine)
         if entry is not None and entry[0] > time.monotonic():
@@ -113,7 +115,7 @@ class _PolicyCache:
 
     def forget(self, session: Session) -> None:
         with self._lock:
-            self._entries.pop(session.get_bind().engine, None)
+            self._entries.pop(database_key(session), None)
 
 
 policy_cache = _PolicyCache()

@@ -21,12 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, Select, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from supportops.auth.models import AgentSkill, Group
 from supportops.auth.principal import SYSTEM, Principal
 from supportops.config import Settings, get_settings
+from supportops.db.session import database_key
 from supportops.jobs import service as jobs
 from supportops.kit.errors import Conflict, InvalidInput, NotFound
 from supportops.kit.text import DbId, ShortText
@@ -295,9 +297,9 @@ class _Cache:
 
     def __init__(self) -> None:
         self._entries: weakref.WeakKeyDictionary[
-            Engine, tuple[float, list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]
+            Pool, tuple[float, list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]
         ] = weakref.WeakKeyDictionary()
-        self._models: weakref.WeakKeyDictionary[Engine, dict[int, TrainedModel | EmbeddingsUnavailable]] = (
+        self._models: weakref.WeakKeyDictionary[Pool, dict[int, TrainedModel | EmbeddingsUnavailable]] = (
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
@@ -305,7 +307,7 @@ class _Cache:
     def get(
         self, session: Session
     ) -> tuple[list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]:
-        engine = session.get_bind().engine
+        engine = database_key(session)
         with self._lock:
             entry = self._entries.get(engine)
         if entry is not None and entry[0] > time.monotonic():
@@ -337,7 +339,7 @@ class _Cache:
 
     def forget(self, session: Session) -> None:
         with self._lock:
-            self._entries.pop(session.get_bind().engine, None)
+            self._entries.pop(database_key(session), None)
 
 
 def _load(data: bytes, version: int) -> TrainedModel | EmbeddingsUnavailable:
