@@ -1,4 +1,4 @@
-"""Every query on the ticket tables. ``readable`` is the one place customer visibility is decided."""
+"""Every query on the ticket tables. ``visibility`` is the one place customer visibility is decided."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -42,16 +42,31 @@ TICKET_EVENTS: Table = TicketEvent.__table__  # type: ignore[assignment]
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def visible_sets(principal: Principal) -> list[ColumnElement[bool]]:
-    """The tickets this principal may see, as conditions whose union is the answer: staff see all;
-    customers their own and, where the organization shares tickets, their organization's. Each
-    condition matches one index, so a page can be read from each and merged."""
+Visibility = Literal["all", "none", "own", "own_or_organization"]
+
+
+def visibility(principal: Principal) -> Visibility:
+    """Which tickets this principal may see: staff all; customers their own and, where their
+    organization shares tickets, their organization's; a principal who is no user none."""
     if principal.is_staff:
-        return [true()]
+        return "all"
     if principal.user_id is None:
+        return "none"
+    if principal.sees_organization_tickets and principal.organization_id is not None:
+        return "own_or_organization"
+    return "own"
+
+
+def visible_sets(principal: Principal) -> list[ColumnElement[bool]]:
+    """The tickets this principal may see, as conditions whose union is the answer. Each condition
+    matches one index, so a page can be read from each and merged."""
+    shape = visibility(principal)
+    if shape == "all":
+        return [true()]
+    if shape == "none":
         return [false()]
     own = Ticket.requester_id == principal.user_id
-    if principal.sees_organization_tickets and principal.organization_id is not None:
+    if shape == "own_or_organization":
         return [own, Ticket.organization_id == principal.organization_id]
     return [own]
 
@@ -70,27 +85,22 @@ def get(session: Session, ticket_id: int, *, principal: Principal, for_update: b
 
 
 _BY_ID = select(TICKETS).where(TICKETS.c.id == bindparam("ticket_id"))
-_ROW_FOR = {
-    "staff": _BY_ID,
+_ROW_FOR: dict[Visibility, Select[Any]] = {
+    "all": _BY_ID,
     "own": _BY_ID.where(TICKETS.c.requester_id == bindparam("user_id")),
     "own_or_organization": _BY_ID.where(
         or_(TICKETS.c.requester_id == bindparam("user_id"), TICKETS.c.organization_id == bindparam("org_id"))
     ),
 }
-"""``get_row``'s statement for each shape of ``readable``, built once: SQLAlchemy then finds the
+"""``get_row``'s statement for each ``visibility`` but none, built once: SQLAlchemy then finds the
 compiled form without building and hashing a new statement per request."""
 
 
 def get_row(session: Session, ticket_id: int, *, principal: Principal) -> RowMapping | None:
     """The ticket as a plain row: the read path skips the ORM's identity map and change tracking."""
-    if principal.is_staff:
-        shape = "staff"
-    elif principal.user_id is None:
+    shape = visibility(principal)
+    if shape == "none":
         return None
-    elif principal.sees_organization_tickets and principal.organization_id is not None:
-        shape = "own_or_organization"
-    else:
-        shape = "own"
     params = {"ticket_id": ticket_id, "user_id": principal.user_id, "org_id": principal.organization_id}
     return session.connection().execute(_ROW_FOR[shape], params).mappings().first()
 
