@@ -253,6 +253,53 @@ def test_a_new_policy_reaches_reading_units_of_work_at_once(
     assert after == [*before, created.json()["id"]]
 
 
+def _summary(ticket: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return ticket["sla_due_at"], ticket["sla_warn_at"], ticket["sla_breached"]
+
+
+def test_answers_to_changes_carry_the_sla_summary_they_commit(client: TestClient, team: Team) -> None:
+    agent = team.agent.headers
+
+    def current(ticket_id: int) -> tuple[Any, Any, Any]:
+        return _summary(client.get(f"/api/v1/tickets/{ticket_id}", headers=agent).json())
+
+    created = client.post(
+        "/api/v1/tickets",
+        json={"subject": "Checkout is down", "priority": "P1", "requester_id": team.customer.id},
+        headers=agent,
+    )
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+    assert _summary(created.json()) == current(ticket_id)
+    assert created.json()["sla_due_at"] is not None
+
+    etag = client.get(f"/api/v1/tickets/{ticket_id}", headers=agent).headers["ETag"]
+    patched = client.patch(
+        f"/api/v1/tickets/{ticket_id}", json={"priority": "P3"}, headers={**agent, "If-Match": etag}
+    )
+    assert patched.status_code == 200, patched.text
+    assert _summary(patched.json()) == current(ticket_id) != _summary(created.json())
+
+    reply = {"body": "Looking into it", "public": True}
+    replied = client.post(f"/api/v1/tickets/{ticket_id}/messages", json=reply, headers=agent)
+    assert replied.status_code == 201, replied.text
+    assert _summary(replied.json()["ticket"]) == current(ticket_id) != _summary(patched.json())
+
+    macro = client.post(
+        "/api/v1/macros",
+        json={"title": "Escalate", "body": "Raised", "visibility": "shared", "actions": {"priority": "P1"}},
+        headers=team.lead.headers,
+    )
+    assert macro.status_code == 201, macro.text
+    applied = client.post(f"/api/v1/tickets/{ticket_id}/macros/{macro.json()['id']}/apply", headers=agent)
+    assert applied.status_code == 201, applied.text
+    assert _summary(applied.json()["ticket"]) == current(ticket_id) != _summary(replied.json()["ticket"])
+
+    moved = client.post(f"/api/v1/tickets/{ticket_id}/transitions", json={"to": "resolved"}, headers=agent)
+    assert moved.status_code == 200, moved.text
+    assert _summary(moved.json()) == current(ticket_id) != _summary(applied.json()["ticket"])
+
+
 def test_bad_policies_are_refused_and_nothing_is_saved(client: TestClient, team: Team, db: Database) -> None:
     cal = client.post(
         "/api/v1/sla/calendars", json={"name": "Office", "definition": OFFICE}, headers=team.admin.headers

@@ -82,7 +82,7 @@ def apply(
     """Post the rendered reply (``{"public": false}``: an internal note) and apply the macro's
     status, priority and tags, all or nothing: an illegal status move gets 409 and changes nothing."""
     with ctx.write() as session:
-        return service.apply(
+        landed = service.apply(
             session,
             actor=ctx.principal,
             ticket_id=ticket_id,
@@ -91,3 +91,4 @@ def apply(
             now=ctx.now,
             settings=ctx.settings,
         )
+    return service.applied_view(landed, staff=ctx.principal.is_staff)

@@ -3,6 +3,7 @@ reply (or note) and the ticket changes it carries, in the caller's one transacti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -200,6 +201,15 @@ def preview(session: Session, *, actor: Principal, ticket_id: int, macro_id: int
     )
 
 
+@dataclass(frozen=True)
+class Landed:
+    """Where an applied macro's reply landed: the ticket, or the follow-up it opened."""
+
+    message_id: int
+    ticket: Ticket
+    follow_up_created: bool
+
+
 def apply(
     session: Session,
     *,
@@ -209,7 +219,7 @@ def apply(
     data: MacroApply,
     now: datetime,
     settings: Settings | None = None,
-) -> MacroApplied:
+) -> Landed:
     """Post the rendered reply (or note), then apply the macro's priority, tags and status. Any
     refusal (an illegal status move, say) raises, and the caller's transaction undoes it all."""
     settings = settings or get_settings()
@@ -244,8 +254,14 @@ def apply(
         )
     if actions.status is not None and actions.status != landed.status:
         tickets.transition(session, actor=actor, ticket=landed, to=actions.status, now=now, settings=settings)
+    return Landed(message_id=message.id, ticket=landed, follow_up_created=follow_up)
+
+
+def applied_view(landed: Landed, *, staff: bool) -> MacroApplied:
+    """The answer to an application; built after the commit, as the ticket's SLA summary is
+    computed just before it."""
     return MacroApplied(
-        message_id=message.id,
-        ticket=tickets.to_read(landed, staff=actor.is_staff),
-        follow_up_created=follow_up,
+        message_id=landed.message_id,
+        ticket=tickets.to_read(landed.ticket, staff=staff),
+        follow_up_created=landed.follow_up_created,
     )

@@ -32,6 +32,7 @@ from supportops.sla.calendar import BusinessTime, Calendar, CalendarTime, TimeBa
 from supportops.sla.clocks import Clock, ClockState, Metric, by_cycle, evaluate, transitions
 from supportops.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 from supportops.sla.policy import AROUND_THE_CLOCK, ConditionField, PolicyRules, built_in_rules
+from supportops.tickets import repository as ticket_rows
 from supportops.tickets.counters import LoggedEvent
 from supportops.tickets.models import Ticket, TicketEvent
 
@@ -258,6 +259,10 @@ class Writes:
         if self.alarms:
             jobs.enqueue_many(session, self.alarms)
         _SUMMARY.run(conn, self.summaries)
+        for summary in self.summaries:
+            columns = {"sla_due_at": summary["due"], "sla_warn_at": summary["warn"]}
+            columns["sla_breached"] = summary["breached"]
+            ticket_rows.written_later(session, summary["ticket_id"], columns)
 
 
 def refresh_marked(session: Session) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     column,
+    event,
     exists,
     false,
     func,
@@ -30,6 +31,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from supportops.auth.principal import Principal
 from supportops.db.statements import Write
@@ -103,6 +106,35 @@ def get_row(session: Session, ticket_id: int, *, principal: Principal) -> RowMap
         return None
     params = {"ticket_id": ticket_id, "user_id": principal.user_id, "org_id": principal.organization_id}
     return session.connection().execute(_ROW_FOR[shape], params).mappings().first()
+
+
+_HANDED_OUT = "supportops_ticket_rows_handed_out"
+
+
+def handed_out(session: Session, row: dict[str, Any]) -> dict[str, Any]:
+    """A ticket row written in this transaction and about to be answered with: kept current by
+    :func:`written_later` until the transaction ends."""
+    session.info.setdefault(_HANDED_OUT, {})[row["id"]] = row
+    return row
+
+
+def written_later(session: Session, ticket_id: int, values: dict[str, Any]) -> None:
+    """Columns of a ticket that a later step of this transaction wrote with a statement of its own
+    (the SLA summary, computed just before the commit): the ticket's object in the session and a
+    row handed out for it take them too, so that a create or an update answers what it commits."""
+    row = session.info.get(_HANDED_OUT, {}).get(ticket_id)
+    if row is not None:
+        row.update(values)
+    ticket = session.identity_map.get(identity_key(Ticket, ticket_id))
+    if ticket is not None:
+        for name, value in values.items():
+            set_committed_value(ticket, name, value)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_handed_out(session: Session, *_: Any) -> None:
+    session.info.pop(_HANDED_OUT, None)
 
 
 def get_unchecked(session: Session, ticket_id: int) -> Ticket | None:

@@ -138,8 +138,8 @@ def update_ticket(
             expected_version=expected,
             settings=ctx.settings,
         )
-        read = service.to_read(ticket, staff=ctx.principal.is_staff)
-    return _with_etag(response, read)
+    # Built after the commit: the SLA summary is computed just before it.
+    return _with_etag(response, service.to_read(ticket, staff=ctx.principal.is_staff))
 
 
 @router.post("/{ticket_id}/transitions")
@@ -163,8 +163,8 @@ def transition(
             expected_version=expected,
             settings=ctx.settings,
         )
-        read = service.to_read(ticket, staff=ctx.principal.is_staff)
-    return _with_etag(response, read)
+    # Built after the commit: the SLA summary is computed just before it.
+    return _with_etag(response, service.to_read(ticket, staff=ctx.principal.is_staff))
 
 
 @router.get("/{ticket_id}/messages")
@@ -195,11 +195,11 @@ def post_message(ticket_id: TicketId, data: MessageCreate, ctx: CurrentCtx) -> M
             now=ctx.now,
             settings=ctx.settings,
         )
-        return MessagePosted(
-            message=MessageRead.model_validate(message),
-            ticket=service.to_read(landed, staff=ctx.principal.is_staff),
-            follow_up_created=follow_up,
-        )
+    return MessagePosted(  # built after the commit, as the SLA summary is computed just before it
+        message=MessageRead.model_validate(message),
+        ticket=service.to_read(landed, staff=ctx.principal.is_staff),
+        follow_up_created=follow_up,
+    )
 
 
 @router.get("/{ticket_id}/timeline")

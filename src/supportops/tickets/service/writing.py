@@ -187,7 +187,7 @@ def open_ticket(
                 reopened=False,
             ),
         )
-    return {**values, "id": ticket_id}
+    return repository.handed_out(session, {**values, "id": ticket_id})
 
 
 # --- changing ---------------------------------------------------------------------------------
