@@ -9,11 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from supportops.auth.principal import SYSTEM
+from supportops.config import Settings
 from supportops.db.session import Database
 from supportops.jobs import service as jobs
 from supportops.kit.clock import FrozenClock
-from supportops.sla import service
+from supportops.sla import admin, service
 from supportops.sla.models import SlaCalendar, SlaEvent, SlaPolicy
+from supportops.sla.schemas import PolicyIn
+from tests.conftest import START
 from tests.factories import Team, make_team
 
 OFFICE = {
@@ -251,6 +255,20 @@ def test_a_new_policy_reaches_reading_units_of_work_at_once(
     with db.unit_of_work(write=False) as session:
         after = [applied.policy_id for applied in service.policy_cache.get(session)]
     assert after == [*before, created.json()["id"]]
+
+
+def test_policies_read_while_a_change_commits_are_not_kept(
+    client: TestClient, team: Team, db: Database
+) -> None:
+    targets = {"P2": {"first_response": {"minutes": 30}}}
+    policy = PolicyIn(name="Always on", position=5, calendar_id=_always(client, team)["id"], targets=targets)
+    with db.unit_of_work() as writing:
+        created = admin.create_policy(writing, actor=SYSTEM, data=policy, now=START, settings=Settings())
+        # Another request reads the policies before the change commits, and caches what it saw.
+        with db.unit_of_work(write=False) as reading:
+            assert created.id not in [a.policy_id for a in service.policy_cache.get(reading)]
+    with db.unit_of_work(write=False) as reading:
+        assert created.id in [a.policy_id for a in service.policy_cache.get(reading)]
 
 
 def _summary(ticket: dict[str, Any]) -> tuple[Any, Any, Any]:

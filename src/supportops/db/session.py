@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +176,13 @@ def database_key(session: Session) -> Pool:
     forgets, the reading ones forget too (each session factory binds an engine of its own options,
     and those differ)."""
     return session.get_bind().engine.pool
+
+
+def forget_now_and_at_commit(session: Session, forget: Callable[[], None]) -> None:
+    """Drop a cached copy of what this transaction changes, now and again once it commits: another
+    request of the process may read the old state into the cache in between."""
+    forget()
+    event.listen(session, "after_commit", lambda _session: forget(), once=True)
 
 
 @dataclass

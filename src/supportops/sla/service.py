@@ -24,7 +24,7 @@ from sqlalchemy.pool import Pool
 
 from supportops.auth.models import Organization
 from supportops.config import Settings, get_settings
-from supportops.db.session import database_key
+from supportops.db.session import database_key, forget_now_and_at_commit
 from supportops.db.statements import Write
 from supportops.jobs import service as jobs
 from supportops.sla import actions as sla_actions
@@ -115,8 +115,13 @@ class _PolicyCache:
         return policies
 
     def forget(self, session: Session) -> None:
-        with self._lock:
-            self._entries.pop(database_key(session), None)
+        key = database_key(session)
+
+        def drop() -> None:
+            with self._lock:
+                self._entries.pop(key, None)
+
+        forget_now_and_at_commit(session, drop)
 
 
 policy_cache = _PolicyCache()

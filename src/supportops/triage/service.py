@@ -28,7 +28,7 @@ from sqlalchemy.pool import Pool
 from supportops.auth.models import AgentSkill, Group
 from supportops.auth.principal import SYSTEM, Principal
 from supportops.config import Settings, get_settings
-from supportops.db.session import database_key
+from supportops.db.session import database_key, forget_now_and_at_commit
 from supportops.jobs import service as jobs
 from supportops.kit.errors import Conflict, InvalidInput, NotFound
 from supportops.kit.text import DbId, ShortText
@@ -338,8 +338,13 @@ class _Cache:
         return rules, model, version
 
     def forget(self, session: Session) -> None:
-        with self._lock:
-            self._entries.pop(database_key(session), None)
+        key = database_key(session)
+
+        def drop() -> None:
+            with self._lock:
+                self._entries.pop(key, None)
+
+        forget_now_and_at_commit(session, drop)
 
 
 def _load(data: bytes, version: int) -> TrainedModel | EmbeddingsUnavailable:
