@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from supportops.auth import service as accounts
 from supportops.cli.main import app
 from supportops.config import get_settings
+from supportops.db.migrate import upgrade
 from supportops.db.session import Database
 from supportops.kit.clock import SystemClock
+from supportops.tickets.models import Ticket
 
 runner = CliRunner()
 
@@ -104,6 +108,39 @@ def test_demo_loads_once_and_a_second_load_is_refused_cleanly(cli_db: Database) 
     second = runner.invoke(app, ["demo", "load", "--tickets", "50"])
     assert second.exit_code == 2
     assert "Traceback" not in second.output and second.stderr.startswith("error:")
+
+
+def _tickets_of(db: Database) -> list[tuple[object, ...]]:
+    columns = (Ticket.id, Ticket.subject, Ticket.status, Ticket.created_at, Ticket.updated_at)
+    with db.unit_of_work(write=False) as session:
+        return [tuple(row) for row in session.execute(select(*columns).order_by(Ticket.id))]
+
+
+def test_demo_data_ending_at_a_given_instant_is_the_same_every_time(
+    cli_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["demo", "load", "--tickets", "60", "--seed", "3", "--now", "2026-01-05T12:00:00Z"]
+    assert runner.invoke(app, args).exit_code == 0
+    first = _tickets_of(cli_db)
+    assert max(row[4] for row in first) <= datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+    other = tmp_path / "other.db"
+    upgrade(f"sqlite:///{other}")
+    monkeypatch.setenv("SUPPORTOPS_DATABASE_URL", f"sqlite:///{other}")
+    get_settings.cache_clear()
+    assert runner.invoke(app, [*args[:-1], "2026-01-05T12:00:00"]).exit_code == 0  # no offset: UTC
+    second = Database.from_url(f"sqlite:///{other}")
+    try:
+        assert _tickets_of(second) == first and len(first) == 60
+    finally:
+        second.engine.dispose()
+
+
+def test_a_bad_demo_end_instant_is_refused_naming_the_option(cli_db: Database) -> None:
+    result = runner.invoke(app, ["demo", "load", "--tickets", "10", "--now", "yesterday"])
+    assert result.exit_code == 2
+    assert "--now takes an ISO 8601 instant" in result.stderr and "Traceback" not in result.output
+    assert _tickets_of(cli_db) == []
 
 
 def test_upgrade_creates_the_sqlite_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -159,11 +160,26 @@ def tokens_create(
 @demo_app.command("load")
 def demo_load(
     tickets: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many tickets.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 7,
+    seed: Annotated[int, typer.Option(help="Same seed and --now, same data.")] = 7,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            help="The instant the history ends, in ISO 8601 (2026-12-01T12:00:00Z; without an offset, "
+            "UTC). Default: the current time."
+        ),
+    ] = None,
 ) -> None:
     """Load the deterministic demo data set (organizations, agents, tickets with history)."""
     from supportops.demo.generator import load
 
+    ends = None
+    if now is not None:
+        try:
+            ends = datetime.fromisoformat(now.strip())
+        except ValueError:
+            raise _fail(f"--now takes an ISO 8601 instant (2026-12-01T12:00:00Z), not {now!r}") from None
+        if ends.tzinfo is None:
+            ends = ends.replace(tzinfo=UTC)
     db = _database()
     step = max(tickets // 20, 1000)
 
@@ -172,7 +188,7 @@ def demo_load(
             typer.echo(f"  {done:,} / {tickets:,} tickets", err=True)
 
     with _plain_errors():
-        summary = load(db, tickets=tickets, seed=seed, progress=progress)
+        summary = load(db, tickets=tickets, seed=seed, now=ends, progress=progress)
     typer.echo(
         f"loaded {summary.tickets:,} tickets, {summary.messages:,} messages, {summary.events:,} events, "
         f"{summary.customers:,} customers, {summary.agents} agents, {summary.sla_clocks:,} SLA clocks "
