@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a ticket get costs the app, in-process: no HTTP, no other process.
 
-Reads random tickets as `GET /api/v1/tickets/{id}` does (a reading unit of work, then the API view)
+Reads random tickets as `GET /api/v1/tickets/{id}` does (a reading connection, then the API view)
 on a database loaded by `supportops demo load`, as the bench admin of bench/api_suite.sh (made here
 if missing), and prints the CPU and wall time per get. Compare two builds by alternating runs, e.g.
 with an older checkout first on PYTHONPATH:
@@ -53,8 +53,8 @@ def main() -> None:
     rng = random.Random(1)
 
     def get() -> None:
-        with db.unit_of_work(write=False) as session:
-            service.read_ticket(session, actor=actor, ticket_id=rng.randint(1, last))
+        with db.rows() as connection:
+            service.read_ticket(connection, actor=actor, ticket_id=rng.randint(1, last))
 
     for _ in range(WARM_UP):
         get()

@@ -48,6 +48,21 @@ def test_a_reading_unit_of_work_refuses_core_and_plain_writes(db: Database) -> N
     assert _organizations(db) == 0
 
 
+def test_a_reading_connection_reads_and_refuses_every_write(db: Database) -> None:
+    with db.unit_of_work() as session:
+        session.add(Organization(name="Kept", created_at=NOW))
+    table = Organization.__table__
+    with db.rows() as connection:
+        assert list(connection.execute(select(Organization.name)).scalars()) == ["Kept"]
+    with pytest.raises(WriteInReadSession), db.rows() as connection:
+        connection.execute(insert(table).values(name="Acme", created_at=NOW))
+    with pytest.raises(WriteInReadSession), db.rows() as connection:
+        connection.execute(text("DELETE FROM organizations"))
+    with pytest.raises(WriteInReadSession), db.rows() as connection:
+        Write(insert(table)).run(connection, [{"name": "Acme", "created_at": NOW}])
+    assert _organizations(db) == 1
+
+
 def test_a_writing_unit_of_work_still_writes_and_rolls_back_whole(db: Database) -> None:
     with db.unit_of_work() as session:
         session.add(Organization(name="Kept", created_at=NOW))

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from supportops.auth import service
@@ -107,6 +108,12 @@ class Ctx:
     def read(self) -> Iterator[Session]:
         with self.state.db.unit_of_work(write=False) as session:
             yield session
+
+    @contextmanager
+    def rows(self) -> Iterator[Connection]:
+        """A reading unit of work without an ORM session (see ``Database.rows``)."""
+        with self.state.db.rows() as connection:
+            yield connection
 
 
 def _bearer(request: Request) -> str | None:

@@ -193,6 +193,7 @@ class Database:
     read: sessionmaker[Session] = field(init=False)
     write: sessionmaker[Session] = field(init=False)
     _write_lock: threading.Lock | None = field(init=False, default=None)
+    _reader: Engine = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # SQLite has one writer at a time. Queueing this process's writers on a lock is fair and
@@ -206,9 +207,18 @@ class Database:
             reading["isolation_level"] = "AUTOCOMMIT"
         reader = self.engine.execution_options(**reading)
         event.listen(reader, "before_cursor_execute", _refuse_writes)
+        self._reader = reader
         self.read = sessionmaker(bind=reader, expire_on_commit=False, autoflush=False)
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self.write = sessionmaker(bind=writer, expire_on_commit=False, autoflush=False)
+
+    @contextmanager
+    def rows(self) -> Iterator[Connection]:
+        """A reading unit of work of plain statements, without an ORM session, for the hottest
+        reads (a ticket get): the session's bookkeeping cost a third of such a read. Like
+        ``unit_of_work(write=False)`` it refuses to write and ends without a commit."""
+        with self._reader.connect() as connection:
+            yield connection
 
     @property
     def dialect(self) -> str:

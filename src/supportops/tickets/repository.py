@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     RowMapping,
     Select,
     Table,
@@ -99,13 +100,15 @@ _ROW_FOR: dict[Visibility, Select[Any]] = {
 compiled form without building and hashing a new statement per request."""
 
 
-def get_row(session: Session, ticket_id: int, *, principal: Principal) -> RowMapping | None:
-    """The ticket as a plain row: the read path skips the ORM's identity map and change tracking."""
+def get_row(source: Session | Connection, ticket_id: int, *, principal: Principal) -> RowMapping | None:
+    """The ticket as a plain row: the read path skips the ORM's identity map and change tracking,
+    and with a plain connection (``Database.rows``) the session as well."""
     shape = visibility(principal)
     if shape == "none":
         return None
     params = {"ticket_id": ticket_id, "user_id": principal.user_id, "org_id": principal.organization_id}
-    return session.connection().execute(_ROW_FOR[shape], params).mappings().first()
+    connection = source.connection() if isinstance(source, Session) else source
+    return connection.execute(_ROW_FOR[shape], params).mappings().first()
 
 
 _HANDED_OUT = "supportops_ticket_rows_handed_out"

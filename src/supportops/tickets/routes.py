@@ -112,8 +112,8 @@ async def list_tickets(
 
 @router.get("/{ticket_id}")
 async def get_ticket(ticket_id: TicketId, ctx: CurrentCtx, response: Response) -> TicketRead:
-    with ctx.read() as session:
-        read = service.read_ticket(session, actor=ctx.principal, ticket_id=ticket_id)
+    with ctx.rows() as connection:
+        read = service.read_ticket(connection, actor=ctx.principal, ticket_id=ticket_id)
     return _with_etag(response, read)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import Connection, RowMapping
 from sqlalchemy.orm import Session
 
 from supportops.auth.enums import Scope
@@ -64,10 +64,10 @@ def get_ticket(session: Session, *, actor: Principal, ticket_id: int, for_update
     return ticket
 
 
-def read_ticket(session: Session, *, actor: Principal, ticket_id: int) -> TicketRead:
+def read_ticket(source: Session | Connection, *, actor: Principal, ticket_id: int) -> TicketRead:
     """A ticket for display only: a plain row, no ORM object."""
     actor.require(Scope.tickets_read)
-    row = repository.get_row(session, ticket_id, principal=actor)
+    row = repository.get_row(source, ticket_id, principal=actor)
     if row is None:
         raise TicketNotFound(ticket_id)
     return to_read(row, staff=actor.is_staff)
