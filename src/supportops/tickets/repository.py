@@ -61,6 +61,15 @@ def visibility(principal: Principal) -> Visibility:
     return "own"
 
 
+Reader = Session | Connection
+"""Where the read paths run their statements: a reading session, or a plain reading connection
+(``Database.rows``) for the hottest reads."""
+
+
+def _dialect(source: Reader) -> str:
+    return source.get_bind().dialect.name if isinstance(source, Session) else source.dialect.name
+
+
 def visible_sets(principal: Principal) -> list[ColumnElement[bool]]:
     """The tickets this principal may see, as conditions whose union is the answer. Each condition
     matches one index, so a page can be read from each and merged."""
@@ -100,7 +109,7 @@ _ROW_FOR: dict[Visibility, Select[Any]] = {
 compiled form without building and hashing a new statement per request."""
 
 
-def get_row(source: Session | Connection, ticket_id: int, *, principal: Principal) -> RowMapping | None:
+def get_row(source: Reader, ticket_id: int, *, principal: Principal) -> RowMapping | None:
     """The ticket as a plain row: the read path skips the ORM's identity map and change tracking,
     and with a plain connection (``Database.rows``) the session as well."""
     shape = visibility(principal)
@@ -184,8 +193,8 @@ def search_terms(q: str) -> list[str]:
     return _WORD.findall(q.lower())[:12]
 
 
-def _full_text(session: Session, terms: list[str]) -> ColumnElement[bool]:
-    if session.get_bind().dialect.name == "postgresql":
+def _full_text(source: Reader, terms: list[str]) -> ColumnElement[bool]:
+    if _dialect(source) == "postgresql":
         query = " & ".join(f"{t}:*" for t in terms)
         return literal_column("tickets.search_vector").op("@@")(func.to_tsquery("simple", query))
     match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
@@ -195,7 +204,7 @@ def _full_text(session: Session, terms: list[str]) -> ColumnElement[bool]:
 
 
 def list_page(
-    session: Session,
+    source: Reader,
     *,
     principal: Principal,
     filters: TicketFilter,
@@ -208,40 +217,40 @@ def list_page(
     With several visible sets, each is paged on its own index and the pages are merged: an OR
     would make the database walk the whole table in id order looking for the rare matches."""
     if filters.order == TicketOrder.sla_due:
-        return _due_page(session, visible_sets(principal), filters, after_due, limit)
-    branches = [_page(session, where, filters, before_id, limit) for where in visible_sets(principal)]
+        return _due_page(source, visible_sets(principal), filters, after_due, limit)
+    branches = [_page(source, where, filters, before_id, limit) for where in visible_sets(principal)]
     if len(branches) == 1:
-        return list(session.execute(branches[0]).mappings())
+        return list(source.execute(branches[0]).mappings())
     merged = union_all(*(b.subquery().select() for b in branches)).subquery()
     stmt = select(merged).order_by(merged.c.id.desc()).limit(limit * len(branches))
     rows: dict[int, RowMapping] = {}
-    for row in session.execute(stmt).mappings():  # a ticket in several sets comes once per set
+    for row in source.execute(stmt).mappings():  # a ticket in several sets comes once per set
         rows.setdefault(row["id"], row)
     return list(rows.values())[:limit]
 
 
 def _due_page(
-    session: Session,
+    source: Reader,
     visible: list[ColumnElement[bool]],
     filters: TicketFilter,
     after: DuePosition | None,
     limit: int,
 ) -> list[RowMapping]:
     """Soonest due first, on the (sla_due_at, id) index; staff only, so one visible set."""
-    stmt = _filtered(session, select(TICKETS).where(or_(*visible)), filters).where(
+    stmt = _filtered(source, select(TICKETS).where(or_(*visible)), filters).where(
         Ticket.sla_due_at.is_not(None)
     )
     if after is not None:
         stmt = stmt.where(
             or_(Ticket.sla_due_at > after.due, and_(Ticket.sla_due_at == after.due, Ticket.id > after.id))
         )
-    return list(session.execute(stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)).mappings())
+    return list(source.execute(stmt.order_by(Ticket.sla_due_at, Ticket.id).limit(limit)).mappings())
 
 
 def _page(
-    session: Session, where: ColumnElement[bool], filters: TicketFilter, before_id: int | None, limit: int
+    source: Reader, where: ColumnElement[bool], filters: TicketFilter, before_id: int | None, limit: int
 ) -> Select[Any]:
-    stmt = _filtered(session, select(TICKETS).where(where), filters)
+    stmt = _filtered(source, select(TICKETS).where(where), filters)
     if before_id is not None:
         stmt = stmt.where(Ticket.id < before_id)
     return stmt.order_by(Ticket.id.desc()).limit(limit)
@@ -268,7 +277,7 @@ def _working_set(filters: TicketFilter) -> tuple[ColumnElement[bool] | None, str
     return Ticket.id.in_(ids), on
 
 
-def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
+def _filtered(source: Reader, stmt: Select[Any], filters: TicketFilter) -> Select[Any]:
     working, on = _working_set(filters)
     if working is not None:  # it holds the status condition and the one it narrowed on
         stmt = stmt.where(working)
@@ -291,10 +300,10 @@ def _filtered(session: Session, stmt: Select[Any], filters: TicketFilter) -> Sel
     if filters.sla is not None:
         stmt = stmt.where(_sla(filters.sla, filters.now))
     if filters.tag is not None:
-        stmt = stmt.where(_has_tag(session, filters.tag))
+        stmt = stmt.where(_has_tag(source, filters.tag))
     if filters.q:
         terms = search_terms(filters.q)
-        stmt = stmt.where(_full_text(session, terms) if terms else false())
+        stmt = stmt.where(_full_text(source, terms) if terms else false())
     return stmt
 
 
@@ -305,12 +314,12 @@ RARE_TAG = 2000
 ticket by ticket along the page's own order, where matches come soon."""
 
 
-def _has_tag(session: Session, tag: str) -> ColumnElement[bool]:
+def _has_tag(source: Reader, tag: str) -> ColumnElement[bool]:
     """Tags are a JSON list on the ticket. PostgreSQL tests containment on a GIN index; SQLite reads
     the ``ticket_tags`` side table its triggers keep (migration 0012)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect(source) == "postgresql":
         return literal_column("tickets.tags").op("@>")(func.jsonb_build_array(tag))
-    entries = session.execute(
+    entries = source.execute(
         select(func.count()).select_from(
             select(literal_column("1")).where(TICKET_TAGS.c.tag == tag).limit(RARE_TAG).subquery()
         )

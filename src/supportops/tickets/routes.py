@@ -99,9 +99,9 @@ async def list_tickets(
     )
 
     def run() -> TicketPage:
-        with ctx.read() as session:
+        with ctx.rows() as connection:
             page = service.list_tickets(
-                session, actor=ctx.principal, filters=filters, cursor=cursor, limit=limit
+                connection, actor=ctx.principal, filters=filters, cursor=cursor, limit=limit
             )
             return TicketPage(items=list(page.items), next_cursor=page.next_cursor)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import Session
 
 from supportops.auth.enums import Scope
@@ -18,7 +18,7 @@ from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import Status
 from supportops.tickets.errors import TicketNotFound
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
-from supportops.tickets.repository import DuePosition, TicketFilter, TicketOrder
+from supportops.tickets.repository import DuePosition, Reader, TicketFilter, TicketOrder
 from supportops.tickets.schemas import (
     TicketRead,
 )
@@ -64,7 +64,7 @@ def get_ticket(session: Session, *, actor: Principal, ticket_id: int, for_update
     return ticket
 
 
-def read_ticket(source: Session | Connection, *, actor: Principal, ticket_id: int) -> TicketRead:
+def read_ticket(source: Reader, *, actor: Principal, ticket_id: int) -> TicketRead:
     """A ticket for display only: a plain row, no ORM object."""
     actor.require(Scope.tickets_read)
     row = repository.get_row(source, ticket_id, principal=actor)
@@ -74,23 +74,23 @@ def read_ticket(source: Session | Connection, *, actor: Principal, ticket_id: in
 
 
 def list_tickets(
-    session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
+    source: Reader, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
 ) -> Page[TicketRead]:
     actor.require(Scope.tickets_read)
     if (filters.sla is not None or filters.order == TicketOrder.sla_due) and not actor.is_staff:
         raise Forbidden("SLA filters and ordering are for agents, leads and admins.", field="sla")
     if filters.order == TicketOrder.sla_due:
-        return _list_by_due(session, actor=actor, filters=filters, cursor=cursor, limit=limit)
+        return _list_by_due(source, actor=actor, filters=filters, cursor=cursor, limit=limit)
     before_id = int(decode_cursor(cursor, keys=["before"])["before"]) if cursor else None
     rows = repository.list_page(
-        session, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
+        source, principal=actor, filters=filters, before_id=before_id, limit=limit + 1
     )
     next_cursor = encode_cursor({"before": rows[limit - 1]["id"]}) if len(rows) > limit else None
     return Page(items=[to_read(r, staff=actor.is_staff) for r in rows[:limit]], next_cursor=next_cursor)
 
 
 def _list_by_due(
-    session: Session, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
+    source: Reader, *, actor: Principal, filters: TicketFilter, cursor: str | None, limit: int
 ) -> Page[TicketRead]:
     after = None
     if cursor:
@@ -102,7 +102,7 @@ def _list_by_due(
         except ValueError:
             raise InvalidInput("The cursor is damaged.", field="cursor") from None
     rows = repository.list_page(
-        session, principal=actor, filters=filters, before_id=None, limit=limit + 1, after_due=after
+        source, principal=actor, filters=filters, before_id=None, limit=limit + 1, after_due=after
     )
     next_cursor = None
     if len(rows) > limit:
