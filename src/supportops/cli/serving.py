@@ -11,7 +11,8 @@ The parent process only supervises. It holds the address (bound, never listening
 connection waits on it, and so that a second server cannot start on the same port), starts
 another HTTP process when one dies, and on SIGINT or SIGTERM stops them all. A process that keeps
 ending right after it started is not started again: the server stops with an error instead of
-looping. Where the platform has no ``SO_REUSEPORT``, the processes share one socket.
+looping. Only Linux spreads connections over sockets bound with ``SO_REUSEPORT`` (the BSDs and
+macOS accept the option without balancing); elsewhere the processes share one socket.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 import time
 from multiprocessing.process import BaseProcess
@@ -36,6 +38,10 @@ FAILED_STARTS_ALLOWED = 3
 """Failed starts in a row, over all processes, after which the server gives up."""
 STOP_GRACE_SECONDS = 20.0
 """How long a stopping HTTP process may finish its requests before it is killed."""
+
+
+SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+"""Whether the kernel spreads connections over sockets bound with ``SO_REUSEPORT``."""
 
 
 class AddressInUse(Exception):
@@ -134,7 +140,7 @@ def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> No
     until SIGINT or SIGTERM. Raises :class:`AddressInUse` when the address is taken and
     :class:`ProcessesFailed` when the HTTP processes cannot stay up."""
     options = {"factory": True, **options}
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+    if workers == 1 or not SPREADS_CONNECTIONS:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
         return
     try:
