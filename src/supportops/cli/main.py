@@ -7,7 +7,6 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -18,6 +17,7 @@ from supportops.auth.enums import Role, Scope
 from supportops.auth.schemas import TokenCreate, UserCreate
 from supportops.cli.capacity import capacity
 from supportops.cli.common import fail as _fail
+from supportops.cli.common import instant
 from supportops.cli.common import require_migrated as _require_migrated
 from supportops.cli.imports import import_app
 from supportops.cli.kb import kb_app
@@ -172,14 +172,7 @@ def demo_load(
     """Load the deterministic demo data set (organizations, agents, tickets with history)."""
     from supportops.demo.generator import load
 
-    ends = None
-    if now is not None:
-        try:
-            ends = datetime.fromisoformat(now.strip())
-        except ValueError:
-            raise _fail(f"--now takes an ISO 8601 instant (2026-12-01T12:00:00Z), not {now!r}") from None
-        if ends.tzinfo is None:
-            ends = ends.replace(tzinfo=UTC)
+    ends = instant(now, "--now", naive_is_utc=True) if now is not None else None
     db = _database()
     step = max(tickets // 20, 1000)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from supportops.cli.common import fail as _fail
-from supportops.cli.common import require_migrated
+from supportops.cli.common import instant, require_migrated
 from supportops.config import get_settings
 from supportops.db.session import Database
 from supportops.kit.clock import SystemClock
@@ -33,16 +33,6 @@ def _day(value: str, option: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise _fail(f"{option} takes a date as YYYY-MM-DD, not {value!r}") from None
-
-
-def _instant(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise _fail(f"--as-of takes an ISO-8601 instant with offset, not {value!r}") from None
-    if parsed.tzinfo is None:
-        raise _fail(f"--as-of {value!r} has no UTC offset; add one, e.g. {value}+00:00")
-    return parsed
 
 
 def _calendar(path: Path) -> Calendar:
@@ -80,7 +70,7 @@ def report(
     require_migrated(url)
     db = Database.from_url(url)
     try:
-        period = Period.of_days(first, until, _instant(as_of) if as_of else None)
+        period = Period.of_days(first, until, instant(as_of, "--as-of") if as_of else None)
         with db.unit_of_work(write=False) as session:
             chosen: Calendar | None = custom
             name = calendar.name if calendar is not None else None

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,11 +178,20 @@ def database_key(session: Session) -> Pool:
     return session.get_bind().engine.pool
 
 
-def forget_now_and_at_commit(session: Session, forget: Callable[[], None]) -> None:
-    """Drop a cached copy of what this transaction changes, now and again once it commits: another
-    request of the process may read the old state into the cache in between."""
-    forget()
-    event.listen(session, "after_commit", lambda _session: forget(), once=True)
+def forget_now_and_at_commit(
+    session: Session, entries: MutableMapping[Pool, Any], lock: threading.Lock
+) -> None:
+    """Drop this database's entry of a per-database cache (``entries``, guarded by ``lock``), now
+    and again once the session's transaction commits: another request of the process may read the
+    old state into the cache in between."""
+    key = database_key(session)
+
+    def drop(_session: Session | None = None) -> None:
+        with lock:
+            entries.pop(key, None)
+
+    drop()
+    event.listen(session, "after_commit", drop, once=True)
 
 
 @dataclass

@@ -101,9 +101,9 @@ class _PolicyCache:
         self._lock = threading.Lock()
 
     def get(self, session: Session) -> list[Applied]:
-        engine = database_key(session)
+        key = database_key(session)
         with self._lock:
-            entry = self._entries.get(engine)
+            entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
         policies = [
@@ -111,17 +111,11 @@ class _PolicyCache:
             for policy, definition in session.execute(_ACTIVE_POLICIES)
         ]
         with self._lock:
-            self._entries[engine] = (time.monotonic() + POLICY_CACHE_SECONDS, policies)
+            self._entries[key] = (time.monotonic() + POLICY_CACHE_SECONDS, policies)
         return policies
 
     def forget(self, session: Session) -> None:
-        key = database_key(session)
-
-        def drop() -> None:
-            with self._lock:
-                self._entries.pop(key, None)
-
-        forget_now_and_at_commit(session, drop)
+        forget_now_and_at_commit(session, self._entries, self._lock)
 
 
 policy_cache = _PolicyCache()
@@ -265,9 +259,15 @@ class Writes:
             jobs.enqueue_many(session, self.alarms)
         _SUMMARY.run(conn, self.summaries)
         for summary in self.summaries:
-            columns = {"sla_due_at": summary["due"], "sla_warn_at": summary["warn"]}
-            columns["sla_breached"] = summary["breached"]
-            ticket_rows.written_later(session, summary["ticket_id"], columns)
+            ticket_rows.written_later(
+                session,
+                summary["ticket_id"],
+                {
+                    "sla_due_at": summary["due"],
+                    "sla_warn_at": summary["warn"],
+                    "sla_breached": summary["breached"],
+                },
+            )
 
 
 def refresh_marked(session: Session) -> None:

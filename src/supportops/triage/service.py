@@ -307,9 +307,9 @@ class _Cache:
     def get(
         self, session: Session
     ) -> tuple[list[TriageRule], TrainedModel | EmbeddingsUnavailable | None, int | None]:
-        engine = database_key(session)
+        key = database_key(session)
         with self._lock:
-            entry = self._entries.get(engine)
+            entry = self._entries.get(key)
         if entry is not None and entry[0] > time.monotonic():
             return entry[1], entry[2], entry[3]
         rules = list(
@@ -327,24 +327,18 @@ class _Cache:
         model = None
         if row is not None:
             with self._lock:
-                loaded = self._models.setdefault(engine, {})
+                loaded = self._models.setdefault(key, {})
             model = loaded.get(row.id)
             if model is None:
                 data = session.scalar(select(TriageModel.data).where(TriageModel.id == row.id))
                 model = loaded[row.id] = _load(bytes(data or b""), row.version)
         version = row.version if row is not None else None
         with self._lock:
-            self._entries[engine] = (time.monotonic() + CACHE_SECONDS, rules, model, version)
+            self._entries[key] = (time.monotonic() + CACHE_SECONDS, rules, model, version)
         return rules, model, version
 
     def forget(self, session: Session) -> None:
-        key = database_key(session)
-
-        def drop() -> None:
-            with self._lock:
-                self._entries.pop(key, None)
-
-        forget_now_and_at_commit(session, drop)
+        forget_now_and_at_commit(session, self._entries, self._lock)
 
 
 def _load(data: bytes, version: int) -> TrainedModel | EmbeddingsUnavailable:
