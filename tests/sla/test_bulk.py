@@ -208,7 +208,9 @@ def test_the_bulk_fold_gives_the_rows_of_the_per_ticket_path(
         )
     assert rows.clocks == [_row(c, CLOCK_COLUMNS[:-1]) for c in expected.clocks]
     assert rows.events == [_row(e, ("ticket_id", "metric", "cycle", "kind", "at")) for e in expected.events]
-    assert rows.summaries == [_row(s, ("due", "warn", "breached", "ticket_id")) for s in expected.summaries]
+    assert rows.summaries == [
+        _row(s, ("sla_due_at", "sla_warn_at", "sla_breached", "ticket_id")) for s in expected.summaries
+    ]
     assert rows.alarms == expected.alarms
 
 

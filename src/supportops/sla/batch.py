@@ -167,7 +167,7 @@ class Policies:
                 "group_id": group_id,
                 "plan": plan,
             }
-            found = Policy.of(service.applicable(session, named, ticket[0], self._settings), priority)
+            found = Policy.of(service.applicable(session, named, self._settings), priority)
             if len(self._found) > 100_000:
                 self._found.clear()
             self._found[key] = found

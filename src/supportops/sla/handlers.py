@@ -1,4 +1,5 @@
-"""Ticket changes mark the ticket; its clocks are recomputed once, just before the commit."""
+"""Ticket changes mark the ticket; its clocks are recomputed once, just before the commit. A new
+ticket's clocks are computed before its row is written, which then carries their summary."""
 
 from __future__ import annotations
 
@@ -9,12 +10,23 @@ from sqlalchemy.orm import Session
 
 from supportops.events.bus import subscribe
 from supportops.sla import service
-from supportops.tickets.events import MessagePosted, TicketChanged, TicketCreated, TicketStatusChanged
+from supportops.tickets.events import (
+    MessagePosted,
+    TicketChanged,
+    TicketCreated,
+    TicketPrepared,
+    TicketStatusChanged,
+)
+
+
+@subscribe(TicketPrepared)
+def _prepared(session: Session, e: TicketPrepared) -> None:
+    e.columns.update(service.prepare(session, e.at, fields=e.fields, history=e.history, notes=e.notes))
 
 
 @subscribe(TicketCreated)
 def _created(session: Session, e: TicketCreated) -> None:
-    service.mark_new(session, e.ticket_id, e.at, fields=e.fields, history=e.history)
+    service.mark_new(session, e.ticket_id, e.at, fields=e.fields, history=e.history, notes=e.notes)
 
 
 @subscribe(TicketChanged)

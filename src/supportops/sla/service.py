@@ -29,7 +29,7 @@ from supportops.db.statements import Write
 from supportops.jobs import service as jobs
 from supportops.sla import actions as sla_actions
 from supportops.sla.calendar import BusinessTime, Calendar, CalendarTime, TimeBasis
-from supportops.sla.clocks import Clock, ClockState, Metric, by_cycle, evaluate, transitions
+from supportops.sla.clocks import Clock, ClockState, Metric, Transition, by_cycle, evaluate, transitions
 from supportops.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 from supportops.sla.policy import AROUND_THE_CLOCK, ConditionField, PolicyRules, built_in_rules
 from supportops.tickets import repository as ticket_rows
@@ -121,22 +121,20 @@ class _PolicyCache:
 policy_cache = _PolicyCache()
 
 
-def applicable(session: Session, facts: dict[str, Any], ticket_id: int, settings: Settings) -> Applied:
+def applicable(session: Session, facts: dict[str, Any], settings: Settings) -> Applied:
     """The first active policy, by position, whose conditions match; else the built-in one. The
-    organization's plan is read only when a policy asks about it."""
+    organization's plan is read only when a policy asks about it and ``facts`` lack it."""
     for applied in policy_cache.get(session):
         if "plan" not in facts and applied.rules.conditions.uses(ConditionField.plan):
-            facts = {**facts, "plan": session.scalar(_PLAN, {"ticket_id": ticket_id})}
+            organization_id = facts.get("organization_id")
+            plan = None if organization_id is None else session.scalar(_PLAN, {"id": organization_id})
+            facts = {**facts, "plan": plan}
         if applied.rules.conditions.match(facts):
             return applied
     return Applied(None, built_in_rules(settings.priority_scheme), AROUND_THE_CLOCK_TIME)
 
 
-_PLAN = (
-    select(Organization.plan)
-    .join(Ticket, Ticket.organization_id == Organization.id)
-    .where(Ticket.id == bindparam("ticket_id"))
-)
+_PLAN = select(Organization.plan).where(Organization.id == bindparam("id"))
 
 
 TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
@@ -180,7 +178,11 @@ _ADD_EVENTS = Write(insert(EVENTS))
 _SUMMARY = Write(
     update(TICKETS)
     .where(TICKETS.c.id == bindparam("ticket_id"))
-    .values(sla_due_at=bindparam("due"), sla_warn_at=bindparam("warn"), sla_breached=bindparam("breached"))
+    .values(
+        sla_due_at=bindparam("sla_due_at"),
+        sla_warn_at=bindparam("sla_warn_at"),
+        sla_breached=bindparam("sla_breached"),
+    )
 )
 
 
@@ -200,12 +202,53 @@ def _history(session: Session, ticket_id: int) -> list[LoggedEvent]:
 FACT_FIELDS = ("priority", "severity", "channel", "category", "tags", "organization_id", "group_id")
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """A ticket's clocks as of an instant, with the policy and the transitions they came from."""
+
+    applied: Applied
+    steps: list[Transition]
+    clocks: list[Clock]
+
+    def summary(self) -> dict[str, Any]:
+        """The ticket row's SLA columns: the soonest due and warning instants of running clocks,
+        and whether an unfulfilled clock has breached."""
+        running = [c for c in self.clocks if c.state == ClockState.active]
+        return {
+            "sla_due_at": min((c.due_at for c in running if c.due_at), default=None),
+            "sla_warn_at": min((c.warn_at for c in running if c.warn_at), default=None),
+            "sla_breached": any(
+                c.state == ClockState.breached and c.fulfilled_at is None for c in self.clocks
+            ),
+        }
+
+
+def evaluation(
+    session: Session,
+    facts: dict[str, Any],
+    history: Iterable[LoggedEvent],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> Evaluation:
+    applied = applicable(session, facts, settings)
+    steps = transitions(history, pauses=applied.rules.pause_rules())
+    clocks = [
+        evaluate(cycle_steps, target, applied.business, now=now, warn_share=applied.rules.warn_share)
+        for (metric, _), cycle_steps in by_cycle(steps).items()
+        if (target := applied.rules.target_for(facts["priority"], metric)) is not None
+    ]
+    return Evaluation(applied, steps, clocks)
+
+
 @dataclass
 class _Mark:
     at: datetime
     new: bool = False
     facts: dict[str, Any] | None = None
     history: tuple[LoggedEvent, ...] = ()
+    prepared: Evaluation | None = None
+    """Computed before the ticket row was written, which carries its summary already."""
 
 
 def _pending(session: Session) -> dict[int, _Mark]:
@@ -220,7 +263,33 @@ def mark(session: Session, ticket_id: int, at: datetime) -> None:
     if found is None:
         pending[ticket_id] = _Mark(at)
     else:  # changed again after it was opened: read it back like any other ticket
-        found.at, found.facts, found.history = max(found.at, at), None, ()
+        found.at, found.facts, found.history, found.prepared = max(found.at, at), None, (), None
+
+
+PREPARED_NOTE = "sla"
+
+
+def _new_facts(fields: dict[str, Any], history: tuple[LoggedEvent, ...]) -> dict[str, Any] | None:
+    facts = {name: fields[name] for name in FACT_FIELDS if name in fields}
+    return facts if len(facts) == len(FACT_FIELDS) and history else None
+
+
+def prepare(
+    session: Session,
+    at: datetime,
+    *,
+    fields: dict[str, Any],
+    history: tuple[LoggedEvent, ...],
+    notes: dict[str, Any],
+) -> dict[str, Any]:
+    """A ticket about to be written: its clocks as of ``at``, kept in ``notes`` for
+    :func:`mark_new`, and the SLA columns its row is written with, so that it needs no update."""
+    facts = _new_facts(fields, history)
+    if facts is None:
+        return {}
+    found = evaluation(session, facts, history, now=at, settings=get_settings())
+    notes[PREPARED_NOTE] = (at, found)
+    return found.summary()
 
 
 def mark_new(
@@ -230,12 +299,15 @@ def mark_new(
     *,
     fields: dict[str, Any],
     history: tuple[LoggedEvent, ...],
+    notes: dict[str, Any] | None = None,
 ) -> None:
     """A ticket opened in this transaction: it has no clocks yet, and its fields and first events
-    come with the event, so its clocks cost no reads."""
-    facts = {name: fields[name] for name in FACT_FIELDS if name in fields}
-    complete = len(facts) == len(FACT_FIELDS) and bool(history)
-    _pending(session)[ticket_id] = _Mark(at, True, facts if complete else None, history if complete else ())
+    come with the event, so its clocks cost no reads. ``notes`` are those :func:`prepare` filled
+    before the row was written, if it was."""
+    facts = _new_facts(fields, history)
+    prepared = (notes or {}).get(PREPARED_NOTE)
+    found = prepared[1] if prepared is not None and prepared[0] == at and facts is not None else None
+    _pending(session)[ticket_id] = _Mark(at, True, facts, history if facts is not None else (), found)
 
 
 @dataclass
@@ -262,11 +334,7 @@ class Writes:
             ticket_rows.written_later(
                 session,
                 summary["ticket_id"],
-                {
-                    "sla_due_at": summary["due"],
-                    "sla_warn_at": summary["warn"],
-                    "sla_breached": summary["breached"],
-                },
+                {name: summary[name] for name in ("sla_due_at", "sla_warn_at", "sla_breached")},
             )
 
 
@@ -287,6 +355,7 @@ def refresh_marked(session: Session) -> None:
             facts=marked.facts,
             history=marked.history or None,
             writes=writes,
+            prepared=marked.prepared,
         )
     writes.apply(session)
 
@@ -302,24 +371,28 @@ def refresh(
     history: Iterable[LoggedEvent] | None = None,
     known: set[tuple[str, int, str, datetime]] | None = None,
     writes: Writes | None = None,
+    prepared: Evaluation | None = None,
 ) -> list[Clock]:
     """Recompute, store and schedule one ticket's clocks as of ``now``. ``facts``, ``history`` and
     the ``known`` metric events may come from the caller (a ticket opened in this transaction, a
     bulk recomputation that read many tickets at once); otherwise they are read. With ``writes`` the
     rows are gathered there for the caller to apply; otherwise they are written. ``new`` means the
-    ticket has no clock rows to replace."""
-    facts = facts if facts is not None else _facts(session, ticket_id)
-    if facts is None:
-        return []
-    applied = applicable(session, facts, ticket_id, settings)
-    steps = transitions(
-        history if history is not None else _history(session, ticket_id), pauses=applied.rules.pause_rules()
-    )
-    clocks = [
-        evaluate(cycle_steps, target, applied.business, now=now, warn_share=applied.rules.warn_share)
-        for (metric, _), cycle_steps in by_cycle(steps).items()
-        if (target := applied.rules.target_for(facts["priority"], metric)) is not None
-    ]
+    ticket has no clock rows to replace. ``prepared`` is the evaluation of a new ticket made before
+    its row was written with the summary (:func:`prepare`); it needs ``facts``."""
+    if prepared is not None:
+        assert facts is not None and new
+        found = prepared
+    else:
+        facts = facts if facts is not None else _facts(session, ticket_id)
+        if facts is None:
+            return []
+        found = evaluation(
+            session,
+            facts,
+            history if history is not None else _history(session, ticket_id),
+            now=now,
+            settings=settings,
+        )
     if known is None:
         known = set() if new else {tuple(r) for r in session.execute(_KNOWN, {"ticket_id": ticket_id})}
     out = writes if writes is not None else Writes()
@@ -332,27 +405,20 @@ def refresh(
             "at": s.at,
             "data": None,
         }
-        for s in steps
+        for s in found.steps
         if (s.metric.value, s.cycle, s.kind.value, s.at) not in known
     )
     if not new:
         out.dropped.append({"ticket_id": ticket_id})
-    out.clocks.extend(_clock_row(ticket_id, c, facts, applied.policy_id, now) for c in clocks)
-    alarm = _next_alarm(ticket_id, clocks, known, now=now)
+    out.clocks.extend(_clock_row(ticket_id, c, facts, found.applied.policy_id, now) for c in found.clocks)
+    alarm = _next_alarm(ticket_id, found.clocks, known, now=now)
     if alarm is not None:
         out.alarms.append(alarm)
-    running = [c for c in clocks if c.state == ClockState.active]
-    out.summaries.append(
-        {
-            "ticket_id": ticket_id,
-            "due": min((c.due_at for c in running if c.due_at), default=None),
-            "warn": min((c.warn_at for c in running if c.warn_at), default=None),
-            "breached": any(c.state == ClockState.breached and c.fulfilled_at is None for c in clocks),
-        }
-    )
+    if prepared is None:
+        out.summaries.append({"ticket_id": ticket_id, **found.summary()})
     if writes is None:
         out.apply(session)
-    return clocks
+    return found.clocks
 
 
 def _clock_row(
@@ -430,7 +496,7 @@ def run_alarm(session: Session, payload: dict[str, Any], now: datetime) -> None:
         if r.kind in ("warn", "breach")
     }
     settings = get_settings()
-    actions = applicable(session, _facts(session, ticket_id) or {}, ticket_id, settings).rules.breach_actions
+    actions = applicable(session, _facts(session, ticket_id) or {}, settings).rules.breach_actions
     for c in clocks:
         if (
             c.state == ClockState.active
@@ -495,4 +561,16 @@ def metric_events(session: Session, ticket_id: int) -> list[SlaEvent]:
     )
 
 
-__all__ = ["ALARM_JOB", "Applied", "Metric", "applicable", "clock_rows", "mark", "refresh", "refresh_marked"]
+__all__ = [
+    "ALARM_JOB",
+    "Applied",
+    "Evaluation",
+    "Metric",
+    "applicable",
+    "clock_rows",
+    "evaluation",
+    "mark",
+    "prepare",
+    "refresh",
+    "refresh_marked",
+]

@@ -9,17 +9,35 @@ from typing import Any
 from supportops.events.bus import DomainEvent
 from supportops.tickets.counters import LoggedEvent
 
+KEPT_ELSEWHERE = ("sla_due_at", "sla_warn_at", "sla_breached")
+"""Columns of the ticket row that another domain computes (the SLA summary)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketPrepared(DomainEvent):
+    """A new ticket's row is computed and about to be written. A subscriber that keeps columns of
+    the row (:data:`KEPT_ELSEWHERE`) puts their values in ``columns``, so that the row is written
+    once instead of inserted and then updated in the same transaction; what it computed on the
+    way it may leave in ``notes``, which its TicketCreated carries."""
+
+    at: datetime
+    fields: dict[str, Any]
+    history: tuple[LoggedEvent, ...]
+    columns: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
+
 
 @dataclass(frozen=True, kw_only=True)
 class TicketCreated(DomainEvent):
     """Carries the new ticket's fields and first events, so that subscribers need not read back
-    what was just written."""
+    what was just written, and the notes its subscribers left on its TicketPrepared."""
 
     ticket_id: int
     at: datetime
     follow_up_of_id: int | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     history: tuple[LoggedEvent, ...] = ()
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,9 +17,11 @@ from supportops.kit.errors import Forbidden, IllegalTransition, InvalidInput
 from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import DEFAULT_PRIORITY, AuthorKind, Status
 from supportops.tickets.events import (
+    KEPT_ELSEWHERE,
     MessagePosted,
     TicketChanged,
     TicketCreated,
+    TicketPrepared,
     TicketStatusChanged,
 )
 from supportops.tickets.models import Message, Ticket, TimeEntry
@@ -147,6 +149,13 @@ def open_ticket(
         "version": 1,
         **{name: getattr(derived, name) for name in COUNTER_FIELDS},
     }
+    history = tuple(events)
+    prepared = TicketPrepared(at=now, fields=values, history=history)
+    publish(session, prepared)
+    unknown = prepared.columns.keys() - set(KEPT_ELSEWHERE)
+    if unknown:
+        raise TypeError(f"a TicketPrepared subscriber set columns it does not keep: {sorted(unknown)}")
+    values.update(prepared.columns)
     ticket_id = repository.insert_ticket(session, values)
     repository.insert_events(
         session,
@@ -172,7 +181,8 @@ def open_ticket(
             at=now,
             follow_up_of_id=follow_up_of_id,
             fields=values,
-            history=tuple(events),
+            history=history,
+            notes=prepared.notes,
         ),
     )
     if status != Status.new:
