@@ -239,7 +239,7 @@ def test_sla_writes_are_stored_as_sqlalchemy_stores_them(db: Database, ids: dict
         },
     ]
     clocks = [_clock(ticket, group, "first_response"), _clock(ticket, None, "resolution")]
-    summaries = [{"ticket_id": ticket, "due": LATER, "warn": None, "breached": True}]
+    summaries = [{"ticket_id": ticket, "sla_due_at": LATER, "sla_warn_at": None, "sla_breached": True}]
     dropped = [{"ticket_id": ticket}]
     alarm = JobSpec(kind="sla.alarm", payload={"ticket_id": ticket}, run_at=LATER, created_at=START)
 
@@ -281,8 +281,8 @@ def test_clocks_are_dropped_and_summaries_updated_for_many_tickets_alike(
         )
     dropped = [{"ticket_id": ids["ticket"]}, {"ticket_id": other}]
     summaries = [
-        {"ticket_id": ids["ticket"], "due": None, "warn": START, "breached": False},
-        {"ticket_id": other, "due": LATER, "warn": LATER, "breached": True},
+        {"ticket_id": ids["ticket"], "sla_due_at": None, "sla_warn_at": START, "sla_breached": False},
+        {"ticket_id": other, "sla_due_at": LATER, "sla_warn_at": LATER, "sla_breached": True},
     ]
     for write, rows in ((sla_service._DROP_CLOCKS, dropped), (sla_service._SUMMARY, summaries)):
         _same_as_sqlalchemy(
@@ -335,8 +335,10 @@ def test_parameters_the_rows_leave_without_a_scalar_default_are_refused() -> Non
     with pytest.raises(NotImplementedError, match="'at'"):
         Write(insert(stamped))._plan(sqlite.dialect(), ("n",), single=False)
     Write(insert(stamped))._plan(sqlite.dialect(), ("at",), single=False)
-    with pytest.raises(NotImplementedError, match="'due'"):
-        sla_service._SUMMARY._plan(sqlite.dialect(), ("ticket_id", "warn", "breached"), single=False)
+    with pytest.raises(NotImplementedError, match="'sla_due_at'"):
+        sla_service._SUMMARY._plan(
+            sqlite.dialect(), ("ticket_id", "sla_warn_at", "sla_breached"), single=False
+        )
 
 
 @pytest.mark.parametrize(
