@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     port: int = 8000
     run_worker_in_serve: bool = True
     worker_poll_seconds: float = 1.0
+    http_hang_seconds: float = Field(default=60.0, ge=0, le=3600)
+    """With ``serve --workers`` of 2 or more: an HTTP process whose event loop has not run for this
+    long is killed and replaced (0: never)."""
     priority_scheme: PriorityScheme = "p1-p5"
     auto_close_days: int = Field(default=4, ge=1, le=28)
     session_days: int = Field(default=14, ge=1, le=90)

@@ -3,6 +3,7 @@ spread over all of them, a process that dies is replaced, and a taken address is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -108,13 +109,12 @@ def served_url(sqlite_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture
-def two_processes(served_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+@contextlib.contextmanager
+def _two_processes(served_url: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = _free_port()
-    env = {**os.environ, "SUPPORTOPS_DATABASE_URL": served_url}
     server = subprocess.Popen(  # noqa: S603 - this interpreter, our arguments
         [*_serve_command(port), "--no-worker"],
-        env=env,
+        env={**os.environ, "SUPPORTOPS_DATABASE_URL": served_url, **env},
     )
     try:
         _wait_until(
@@ -127,6 +127,22 @@ def two_processes(served_url: str) -> Iterator[tuple[subprocess.Popen[bytes], in
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
+
+
+@pytest.fixture
+def two_processes(served_url: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    with _two_processes(served_url) as served:
+        yield served
+
+
+def _replaced(server: subprocess.Popen[bytes], port: int, victim: int) -> set[int]:
+    """The HTTP processes once ``victim`` is gone and another listens in its place."""
+    return _wait_until(
+        lambda: (lambda found: found if len(found) == 2 and victim not in found else None)(
+            set(_http_processes(server.pid, port))
+        ),
+        "a new HTTP process",
+    )
 
 
 def _open_served_connections(port: int, count: int) -> list[socket.socket]:
@@ -165,16 +181,29 @@ def test_a_process_that_dies_is_replaced(two_processes: tuple[subprocess.Popen[b
     first = set(_http_processes(server.pid, port))
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
-    now = _wait_until(
-        lambda: (lambda found: found if len(found) == 2 and victim not in found else None)(
-            set(_http_processes(server.pid, port))
-        ),
-        "a new HTTP process",
-    )
+    now = _replaced(server, port, victim)
     assert now & first == first - {victim}
     connections = _open_served_connections(port, 16)  # both processes answer
     for conn in connections:
         conn.close()
+
+
+def test_a_process_whose_event_loop_stops_running_is_replaced(served_url: str) -> None:
+    with _two_processes(served_url, SUPPORTOPS_HTTP_HANG_SECONDS="3") as (server, port):
+        first = set(_http_processes(server.pid, port))
+        time.sleep(4)  # serving and beating: none is taken for hung
+        assert set(_http_processes(server.pid, port)) == first
+        victim = min(first)
+        os.kill(victim, signal.SIGSTOP)  # alive, holding its socket, running nothing
+        stopped = time.monotonic()
+        now = _replaced(server, port, victim)
+        assert time.monotonic() - stopped >= 2.5
+        assert now & first == first - {victim}
+        with pytest.raises(ProcessLookupError):  # killed and reaped, not left stopped
+            os.kill(victim, 0)
+        connections = _open_served_connections(port, 16)
+        for conn in connections:
+            conn.close()
 
 
 def test_a_taken_address_is_refused_with_a_clear_error(served_url: str) -> None:

@@ -274,6 +274,7 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             workers=workers,
+            hang_seconds=settings.http_hang_seconds,
             log_level="warning",
             access_log=False,
         )

@@ -8,15 +8,19 @@ connections together (a reverse proxy's pool of keep-alive connections, a load t
 all of them in one process while the others idle. docs/benchmarks.md has the measurements.
 
 The parent process only supervises. It holds the address (bound, never listening, so that no
-connection waits on it, and so that a second server cannot start on the same port), starts
-another HTTP process when one dies, and on SIGINT or SIGTERM stops them all. A process that keeps
-ending right after it started is not started again: the server stops with an error instead of
-looping. Only Linux spreads connections over sockets bound with ``SO_REUSEPORT`` (the BSDs and
-macOS accept the option without balancing); elsewhere the processes share one socket.
+connection waits on it, and so that a second server cannot start on the same port), starts another
+HTTP process when one dies, and on SIGINT or SIGTERM stops them all. A process that keeps ending
+right after it started is not started again: the server stops with an error instead of looping.
+Each HTTP process's event loop notes the time every second in memory it shares with the supervisor;
+a process whose loop has not run for ``hang_seconds`` (stuck in a handler that never returns, or
+stopped) is killed and replaced like one that died. Only Linux spreads connections over sockets
+bound with ``SO_REUSEPORT`` (the BSDs and macOS accept the option without balancing); elsewhere the
+processes share one socket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import signal
@@ -25,6 +29,7 @@ import sys
 import threading
 import time
 from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
 from types import FrameType
 from typing import Any
 
@@ -38,6 +43,10 @@ FAILED_STARTS_ALLOWED = 3
 """Failed starts in a row, over all processes, after which the server gives up."""
 STOP_GRACE_SECONDS = 20.0
 """How long a stopping HTTP process may finish its requests before it is killed."""
+BEAT_SECONDS = 1.0
+"""How often an HTTP process's event loop notes that it runs."""
+STARTUP_SECONDS = 120.0
+"""How long a new HTTP process may take to start serving (and to note its first beat)."""
 
 
 SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
@@ -69,33 +78,81 @@ def _bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _serve_one(app: str, host: str, port: int, options: dict[str, Any]) -> None:
+class _BeatingServer(uvicorn.Server):
+    """uvicorn's server, whose event loop writes ``time.monotonic()`` (one clock for every process
+    of the machine) into ``beat`` every :data:`BEAT_SECONDS` while it serves."""
+
+    def __init__(self, config: uvicorn.Config, beat: Synchronized[float]) -> None:
+        super().__init__(config)
+        self.beat = beat
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self._ticker = asyncio.get_running_loop().create_task(self._beating())
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        await super().shutdown(sockets)
+
+    async def _beating(self) -> None:
+        while True:
+            self.beat.value = time.monotonic()
+            await asyncio.sleep(BEAT_SECONDS)
+
+
+def _serve_one(app: str, host: str, port: int, options: dict[str, Any], beat: Synchronized[float]) -> None:
     """One HTTP process: a listening socket of its own in the address's group, then uvicorn."""
     sock = _bind(host, port, reuse_port=True)
-    uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options)).run(sockets=[sock])
+    _BeatingServer(uvicorn.Config(app, host=host, port=port, **options), beat).run(sockets=[sock])
 
 
 class _Supervisor:
-    def __init__(self, app: str, host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    def __init__(
+        self, app: str, host: str, port: int, workers: int, options: dict[str, Any], hang_seconds: float
+    ) -> None:
         self.args = (app, host, port, options)
         self.workers = workers
+        self.hang_seconds = hang_seconds
         self.context = multiprocessing.get_context("spawn")
         self.stopping = threading.Event()
         self.processes: list[BaseProcess] = []
         self.started: dict[int, float] = {}  # id(process) -> when it started
+        self.beats: dict[int, Synchronized[float]] = {}  # id(process) -> its last beat (0: none yet)
         self.failed_starts = 0
 
     def _start(self) -> BaseProcess:
-        process = self.context.Process(target=_serve_one, args=self.args, name="supportops-http")
+        beat: Synchronized[float] = self.context.Value("d", 0.0, lock=False)
+        process = self.context.Process(target=_serve_one, args=(*self.args, beat), name="supportops-http")
         process.start()
         self.started[id(process)] = time.monotonic()
+        self.beats[id(process)] = beat
         return process
+
+    def _kill_hung(self) -> None:
+        """Kill each HTTP process whose event loop has not run for ``hang_seconds``; it is replaced
+        as one that died."""
+        if not self.hang_seconds:
+            return
+        now = time.monotonic()
+        for process in self.processes:
+            beat = self.beats[id(process)].value
+            since = now - (beat or self.started[id(process)])
+            allowed = self.hang_seconds if beat else max(self.hang_seconds, STARTUP_SECONDS)
+            if since > allowed and process.is_alive():
+                log.error(
+                    "HTTP process %s has not run its event loop for %.0f s; killing it", process.pid, since
+                )
+                process.kill()
+                process.join()
 
     def _replace_ended(self) -> None:
         for index, process in enumerate(self.processes):
             if process.is_alive() or self.stopping.is_set():
                 continue
             lived = time.monotonic() - self.started.pop(id(process))
+            self.beats.pop(id(process), None)
             self.failed_starts = self.failed_starts + 1 if lived < QUICK_END_SECONDS else 0
             if self.failed_starts >= FAILED_STARTS_ALLOWED:
                 raise ProcessesFailed(
@@ -127,6 +184,7 @@ class _Supervisor:
         try:
             self.processes = [self._start() for _ in range(self.workers)]
             while not self.stopping.wait(0.5):
+                self._kill_hung()
                 self._replace_ended()
         finally:
             self.stopping.set()
@@ -135,10 +193,13 @@ class _Supervisor:
                 signal.signal(sig, handler)
 
 
-def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> None:
+def serve(
+    app: str, *, host: str, port: int, workers: int, hang_seconds: float = 60.0, **options: Any
+) -> None:
     """Serve the ASGI application factory ``app`` ("module:function") with ``workers`` processes
-    until SIGINT or SIGTERM. Raises :class:`AddressInUse` when the address is taken and
-    :class:`ProcessesFailed` when the HTTP processes cannot stay up."""
+    until SIGINT or SIGTERM. With several processes on Linux, one whose event loop has not run for
+    ``hang_seconds`` (0: never) is replaced. Raises :class:`AddressInUse` when the address is taken
+    and :class:`ProcessesFailed` when the HTTP processes cannot stay up."""
     options = {"factory": True, **options}
     if workers == 1 or not SPREADS_CONNECTIONS:
         uvicorn.run(app, host=host, port=port, workers=workers, **options)
@@ -152,6 +213,6 @@ def serve(app: str, *, host: str, port: int, workers: int, **options: Any) -> No
         raise AddressInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     uvicorn.Config(app, **options)  # configures logging: the supervisor's messages come out as uvicorn's
     try:
-        _Supervisor(app, host, port, workers, options).run()
+        _Supervisor(app, host, port, workers, options, hang_seconds).run()
     finally:
         holder.close()
