@@ -48,7 +48,7 @@ serve() {  # url [workers]
     >"$OUT/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return 0  # warmed up, not just alive
     sleep 0.2
   done
   echo "server did not start; see $OUT/server.log" >&2

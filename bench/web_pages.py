@@ -106,7 +106,7 @@ def server(database: str) -> Iterator[str]:
             deadline = time.monotonic() + 120
             while True:
                 try:
-                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    if httpx.get(base + "/readyz", timeout=2).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass

@@ -44,15 +44,16 @@ def serve_app() -> FastAPI:
     return create_app(warm_up=True, writer_process=True)
 
 
-def _settle(db: Database) -> None:
+def _settle(db: Database, ready: threading.Event) -> None:
     """Build the suggestion index before the first request needs it, then freeze what the process
-    keeps for good."""
+    keeps for good, and say the process is ready."""
     try:
         with db.unit_of_work(write=False) as session:
             kb.warm_index(session)
     except Exception:  # the first request builds it instead
         log.exception("warming up the suggestion index failed")
     longlived.enable()
+    ready.set()
 
 
 def create_app(
@@ -81,7 +82,9 @@ def create_app(
             # A request's matrix products are small (a query against 10,000 articles): a second
             # BLAS thread saves nothing and costs a wake-up, up to 5 ms per product on a busy machine.
             threadpool_limits(limits=1, user_api="blas")
-            threading.Thread(target=_settle, args=(db,), name="warm-up", daemon=True).start()
+            threading.Thread(target=_settle, args=(db, state.ready), name="warm-up", daemon=True).start()
+        else:
+            state.ready.set()
         try:
             yield
         finally:

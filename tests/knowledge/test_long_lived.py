@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -77,3 +78,29 @@ def test_the_served_app_warms_the_index_and_settles_on_start(
         assert done.wait(10)
     assert calls == ["warm", "enable"]
     assert limits == [{"limits": 1, "user_api": "blas"}]  # a request's small products: one BLAS thread
+
+
+def test_readyz_answers_503_until_the_process_has_warmed_up(
+    monkeypatch: pytest.MonkeyPatch, db: Database, settings: Settings, clock: FrozenClock
+) -> None:
+    release = threading.Event()
+    monkeypatch.setattr(longlived, "enable", lambda: None)
+    monkeypatch.setattr("supportops.knowledge.service.warm_index", lambda session: release.wait(10))
+    monkeypatch.setattr("supportops.app.threadpool_limits", lambda **kw: None)
+    app = create_app(settings, clock=clock, db=db, run_worker=False, warm_up=True)
+    with TestClient(app) as client:
+        waiting = client.get("/readyz")
+        assert waiting.status_code == 503
+        assert waiting.headers["content-type"].startswith("application/problem+json")
+        assert "warming up" in waiting.json()["detail"]
+        assert client.get("/healthz").status_code == 200  # alive all along
+        release.set()
+        deadline = time.monotonic() + 10
+        while (ready := client.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, ready.text
+            time.sleep(0.01)
+        assert ready.json() == {"status": "ready"}
+
+
+def test_an_app_without_a_warm_up_is_ready_at_once(client: TestClient) -> None:
+    assert client.get("/readyz").status_code == 200

@@ -75,6 +75,8 @@ class AppState:
     settings: Settings
     writer: WriteBatcher
     token_cache: TokenCache = field(default_factory=lambda: TokenCache(ttl=0))
+    ready: threading.Event = field(default_factory=threading.Event)
+    """Set once the process has warmed up (``/readyz`` answers 200 from then on)."""
 
 
 async def app_state(request: Request) -> AppState:

@@ -659,11 +659,31 @@ def portal_reply(
 
 @router.get("/healthz")
 def healthz(state: State) -> dict[str, str]:
+    """Alive: the process answers and reaches its database."""
     from sqlalchemy import text
 
     with state.db.unit_of_work(write=False) as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok"}
+
+
+class NotReady(SupportOpsError):
+    status = 503
+    title = "Not ready"
+    slug = "not-ready"
+
+
+@router.get("/readyz")
+def readyz(state: State) -> dict[str, str]:
+    """Ready: as ``/healthz``, and warmed up (its suggestion index built), so that a load balancer
+    or a benchmark sends it traffic only once it answers at full speed."""
+    if not state.ready.is_set():
+        raise NotReady(
+            "This process is still warming up (building its knowledge-base suggestion index); "
+            "/readyz answers 200 once it serves at full speed."
+        )
+    healthz(state)
+    return {"status": "ready"}
 
 
 def mount(app: FastAPI) -> None:
