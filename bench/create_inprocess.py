@@ -2,7 +2,8 @@
 """What the writer spends per ticket creation, in-process: no HTTP, no other process.
 
 Creates tickets as the API's group commit does, BATCH per transaction, on a fresh database, and
-prints the CPU time per create. It isolates the database write path (services, statements, SLA
+prints the CPU time per create (on PostgreSQL also the CPU of the server process that served the
+run, when it runs on this machine). It isolates the database write path (services, statements, SLA
 clocks, jobs, commit) from the HTTP layer measured by bench/api_throughput.py.
 
   .venv/bin/python bench/create_inprocess.py --batch 16 --tickets 4000
