@@ -118,16 +118,15 @@ class _Supervisor:
         self.context = multiprocessing.get_context("spawn")
         self.stopping = threading.Event()
         self.processes: list[BaseProcess] = []
-        self.started: dict[int, float] = {}  # id(process) -> when it started
-        self.beats: dict[int, Synchronized[float]] = {}  # id(process) -> its last beat (0: none yet)
+        # id(process) -> when it started, and its last beat (0: none yet)
+        self.started: dict[int, tuple[float, Synchronized[float]]] = {}
         self.failed_starts = 0
 
     def _start(self) -> BaseProcess:
         beat: Synchronized[float] = self.context.Value("d", 0.0, lock=False)
         process = self.context.Process(target=_serve_one, args=(*self.args, beat), name="supportops-http")
         process.start()
-        self.started[id(process)] = time.monotonic()
-        self.beats[id(process)] = beat
+        self.started[id(process)] = (time.monotonic(), beat)
         return process
 
     def _kill_hung(self) -> None:
@@ -137,8 +136,9 @@ class _Supervisor:
             return
         now = time.monotonic()
         for process in self.processes:
-            beat = self.beats[id(process)].value
-            since = now - (beat or self.started[id(process)])
+            started, beating = self.started[id(process)]
+            beat = beating.value
+            since = now - (beat or started)
             allowed = self.hang_seconds if beat else max(self.hang_seconds, STARTUP_SECONDS)
             if since > allowed and process.is_alive():
                 log.error(
@@ -151,8 +151,7 @@ class _Supervisor:
         for index, process in enumerate(self.processes):
             if process.is_alive() or self.stopping.is_set():
                 continue
-            lived = time.monotonic() - self.started.pop(id(process))
-            self.beats.pop(id(process), None)
+            lived = time.monotonic() - self.started.pop(id(process))[0]
             self.failed_starts = self.failed_starts + 1 if lived < QUICK_END_SECONDS else 0
             if self.failed_starts >= FAILED_STARTS_ALLOWED:
                 raise ProcessesFailed(

@@ -34,6 +34,7 @@ from supportops.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy
 from supportops.sla.policy import AROUND_THE_CLOCK, ConditionField, PolicyRules, built_in_rules
 from supportops.tickets import repository as ticket_rows
 from supportops.tickets.counters import LoggedEvent
+from supportops.tickets.events import SLA_SUMMARY
 from supportops.tickets.models import Ticket, TicketEvent
 
 ALARM_JOB = "sla.alarm"
@@ -288,7 +289,7 @@ def prepare(
     if facts is None:
         return {}
     found = evaluation(session, facts, history, now=at, settings=get_settings())
-    notes[PREPARED_NOTE] = (at, found)
+    notes[PREPARED_NOTE] = found
     return found.summary()
 
 
@@ -305,9 +306,10 @@ def mark_new(
     come with the event, so its clocks cost no reads. ``notes`` are those :func:`prepare` filled
     before the row was written, if it was."""
     facts = _new_facts(fields, history)
-    prepared = (notes or {}).get(PREPARED_NOTE)
-    found = prepared[1] if prepared is not None and prepared[0] == at and facts is not None else None
-    _pending(session)[ticket_id] = _Mark(at, True, facts, history if facts is not None else (), found)
+    if facts is None:
+        _pending(session)[ticket_id] = _Mark(at, True)
+        return
+    _pending(session)[ticket_id] = _Mark(at, True, facts, history, (notes or {}).get(PREPARED_NOTE))
 
 
 @dataclass
@@ -334,7 +336,7 @@ class Writes:
             ticket_rows.written_later(
                 session,
                 summary["ticket_id"],
-                {name: summary[name] for name in ("sla_due_at", "sla_warn_at", "sla_breached")},
+                {name: summary[name] for name in SLA_SUMMARY},
             )
 
 

@@ -9,14 +9,14 @@ from typing import Any
 from supportops.events.bus import DomainEvent
 from supportops.tickets.counters import LoggedEvent
 
-KEPT_ELSEWHERE = ("sla_due_at", "sla_warn_at", "sla_breached")
-"""Columns of the ticket row that another domain computes (the SLA summary)."""
+SLA_SUMMARY = ("sla_due_at", "sla_warn_at", "sla_breached")
+"""Columns of the ticket row that the SLA domain computes and keeps."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class TicketPrepared(DomainEvent):
     """A new ticket's row is computed and about to be written. A subscriber that keeps columns of
-    the row (:data:`KEPT_ELSEWHERE`) puts their values in ``columns``, so that the row is written
+    the row (:data:`SLA_SUMMARY`) puts their values in ``columns``, so that the row is written
     once instead of inserted and then updated in the same transaction; what it computed on the
     way it may leave in ``notes``, which its TicketCreated carries."""
 

@@ -17,6 +17,7 @@ from supportops.kit.pagination import Page, decode_cursor, encode_cursor
 from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import Status
 from supportops.tickets.errors import TicketNotFound
+from supportops.tickets.events import SLA_SUMMARY
 from supportops.tickets.models import Message, Ticket, TicketEvent, TimeEntry
 from supportops.tickets.repository import DuePosition, Reader, TicketFilter, TicketOrder
 from supportops.tickets.schemas import (
@@ -31,9 +32,6 @@ def _minutes(start: datetime, end: datetime | None) -> float | None:
 
 
 _COLUMNS = tuple(Ticket.__table__.columns.keys())
-
-
-SLA_SUMMARY = ("sla_due_at", "sla_warn_at", "sla_breached")
 
 
 def to_read(ticket: Ticket | RowMapping | Mapping[str, Any], *, staff: bool = True) -> TicketRead:

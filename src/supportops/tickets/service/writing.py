@@ -17,7 +17,7 @@ from supportops.kit.errors import Forbidden, IllegalTransition, InvalidInput
 from supportops.tickets import counters, lifecycle, repository
 from supportops.tickets.enums import DEFAULT_PRIORITY, AuthorKind, Status
 from supportops.tickets.events import (
-    KEPT_ELSEWHERE,
+    SLA_SUMMARY,
     MessagePosted,
     TicketChanged,
     TicketCreated,
@@ -152,7 +152,7 @@ def open_ticket(
     history = tuple(events)
     prepared = TicketPrepared(at=now, fields=values, history=history)
     publish(session, prepared)
-    unknown = prepared.columns.keys() - set(KEPT_ELSEWHERE)
+    unknown = prepared.columns.keys() - set(SLA_SUMMARY)
     if unknown:
         raise TypeError(f"a TicketPrepared subscriber set columns it does not keep: {sorted(unknown)}")
     values.update(prepared.columns)
