@@ -7,12 +7,13 @@ them back: the same text on SQLite, the same values on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert
+from sqlalchemy import Column, Integer, MetaData, Table, insert, true
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
@@ -218,6 +219,47 @@ def test_ticket_events_are_stored_as_sqlalchemy_stores_them_one_or_many(
         )
 
 
+def test_rows_sent_together_keep_text_that_a_bulk_load_would_misread(
+    db: Database, ids: dict[str, int]
+) -> None:
+    """On PostgreSQL several rows of a plain INSERT go as one COPY, whose text format gives tabs,
+    line breaks, backslashes and ``\\N`` a meaning of their own."""
+    awkward = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", "", "ünïcødé ☃", "'quoted' \"too\""]
+    rows = [
+        {
+            **_events(ids["ticket"], ids["user"])[1],
+            "old_value": text,
+            "new_value": text[::-1],
+            "data": {"note": text},
+        }
+        for text in awkward
+    ]
+    write = tickets_repository._INSERT_EVENTS
+    stored, _, _ = _same_as_sqlalchemy(
+        db, _execute(write, rows), lambda session: write.run(session.connection(), rows)
+    )
+    old_values = [row[7] for row in stored["ticket_events"][-len(awkward) :]]  # JSON: text on SQLite
+    assert [json.loads(v) if db.dialect == "sqlite" else v for v in old_values] == awkward
+    with db.unit_of_work(write=False) as session:
+        plan = write._plan(session.connection().dialect, tuple(rows[0]), single=False)
+    assert (plan.copy is not None) == (db.dialect == "postgresql")
+
+
+def test_inserts_that_skip_or_return_rows_are_not_sent_as_a_bulk_load(db: Database) -> None:
+    with db.unit_of_work(write=False) as session:
+        dialect = session.connection().dialect
+    keys = tuple(
+        jobs_repository.row(kind="k", payload={}, run_at=START, now=START, dedupe_key=None, max_attempts=1)
+    )
+    assert jobs_repository._DEDUPED_WRITES[db.dialect]._plan(dialect, keys, single=False).copy is None
+    assert (
+        Write(insert(tickets_repository.TICKET_EVENTS).values(public=true()))
+        ._plan(dialect, ("ticket_id", "at", "kind"), single=False)
+        .copy
+        is None
+    )
+
+
 def test_sla_writes_are_stored_as_sqlalchemy_stores_them(db: Database, ids: dict[str, int]) -> None:
     ticket, group = ids["ticket"], ids["group"]
     events = [
@@ -315,13 +357,22 @@ def test_direct_writes_belong_to_the_session_transaction(db: Database, ids: dict
 def test_database_errors_are_raised_as_sqlalchemy_raises_them(db: Database, ids: dict[str, int]) -> None:
     orphan = _events(ids["ticket"] + 1000, ids["user"])
     naive = [{**_events(ids["ticket"], ids["user"])[0], "at": datetime(2026, 3, 2, 9, 0)}]
-    for rows, error, match in ((orphan, IntegrityError, None), (naive, StatementError, "naive datetime")):
+    naive_second = [_events(ids["ticket"], ids["user"])[0], *naive]  # found while rows are sent
+    with db.unit_of_work(write=False) as session:
+        before = _read(session)
+    for rows, error, match in (
+        (orphan, IntegrityError, None),
+        (naive, StatementError, "naive datetime"),
+        (naive_second, StatementError, "naive datetime"),
+    ):
         for write in (
             _execute(tickets_repository._INSERT_EVENTS, rows),
             lambda session, r=rows: tickets_repository.insert_events(session, r),
         ):
             with pytest.raises(error, match=match), db.unit_of_work() as session:
                 write(session)
+    with db.unit_of_work(write=False) as session:
+        assert _read(session) == before
 
 
 def test_parameters_the_rows_leave_without_a_scalar_default_are_refused() -> None:

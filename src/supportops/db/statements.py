@@ -7,6 +7,11 @@ processing, a result object) costs more CPU than the database spends storing the
 bind processor, and hands the converted values to the DBAPI cursor of the connection. The SQL and
 the processors are the ones ``Connection.execute`` uses, so the rows stored are the same; errors
 are raised as SQLAlchemy raises them.
+
+On PostgreSQL, several rows of a plain INSERT (no ``ON CONFLICT``, no ``RETURNING``) go as one
+``COPY … FROM STDIN``: executed row by row, each costs the server the start of a statement and the
+driver a pipelined round of messages, and the SLA clocks and events of a batch of new tickets are
+dozens of rows.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Delete, Insert, Update
+from sqlalchemy import Connection, Delete, Insert, Table, Update, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -35,6 +40,10 @@ class _Plan:
     convert: Callable[[Row], Any]
     returning: bool
     """The new primary key comes back as a returned row; otherwise as the cursor's ``lastrowid``."""
+    copy: str | None = None
+    """On PostgreSQL, a plain INSERT of several rows is sent as this ``COPY … FROM STDIN``."""
+    values: Callable[[Row], Sequence[Any]] | None = None
+    """A row as the COPY's values, in its column order."""
 
 
 class Write:
@@ -86,7 +95,13 @@ class Write:
         params: Any = rows
         cursor = None
         try:
-            if many:
+            if many and plan.copy is not None:
+                assert plan.values is not None
+                cursor = dbapi.cursor()
+                with cursor.copy(plan.copy) as copy:
+                    for r in rows:
+                        copy.write_row(plan.values(r))
+            elif many:
                 params = [plan.convert(r) for r in rows]
                 cursor = dbapi.cursor()
                 cursor.executemany(plan.sql, params)
@@ -127,6 +142,8 @@ def _compile(
     constants = _defaults(compiled, keys, names)
     processors = [_processor(compiled, name, dialect) for name in names]
     convert = _converter(names, constants, processors)
+    copy = None if single else _copy(statement, compiled, dialect, names)
+    values = convert
     if not compiled.positional:
         escaped = compiled.escaped_bind_names
         out_names = tuple(escaped.get(n, n) for n in names)
@@ -135,7 +152,26 @@ def _compile(
         def convert(row: Row) -> Any:
             return dict(zip(out_names, as_tuple(row), strict=True))
 
-    return _Plan(compiled.string, convert, returning)
+    return _Plan(compiled.string, convert, returning, copy, values if copy else None)
+
+
+def _copy(
+    statement: Insert | Update | Delete, compiled: SQLCompiler, dialect: Dialect, names: tuple[str, ...]
+) -> str | None:
+    """``COPY table (columns) FROM STDIN`` for a plain INSERT of several rows on PostgreSQL, where
+    storing each row costs the server far less than executing a statement for it; else None (an
+    ``ON CONFLICT`` or ``RETURNING`` clause, or a value that is an SQL expression, needs the INSERT)."""
+    if dialect.name != "postgresql" or not isinstance(statement, Insert):
+        return None
+    table = statement.table
+    if not isinstance(table, Table) or any(name not in table.c for name in names):
+        return None
+    plain = insert(table).compile(dialect=dialect, column_keys=list(names), for_executemany=True)
+    if plain.string != compiled.string:
+        return None
+    quote = dialect.identifier_preparer
+    columns = ", ".join(quote.format_column(table.c[name]) for name in names)
+    return f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
 
 
 def _defaults(compiled: SQLCompiler, keys: tuple[str, ...], names: tuple[str, ...]) -> dict[str, Any]:
