@@ -168,8 +168,10 @@ def test_connections_opened_together_spread_over_the_processes(
             conn.close()
     counts = sorted(states.get(ESTABLISHED, 0) for states in held.values())
     # By a hash of the addresses: 32 each on average, fewer than 16 in one about once in 30,000 runs.
-    # On one shared socket the first process to wake took them all (64 and 0).
-    assert sum(counts) == 64 and counts[0] >= 16, counts
+    # On one shared socket the first process to wake took them all (64 and 0). A process closes a
+    # connection left idle for 5 s, which on a busy machine can happen to the first ones answered
+    # before the count is taken (63 seen once): a few may be missing, not more.
+    assert len(counts) == 2 and sum(counts) >= 56 and counts[0] >= 16, counts
 
     server.send_signal(signal.SIGTERM)
     assert server.wait(timeout=60) == 0
