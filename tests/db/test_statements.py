@@ -22,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from supportops.auth.enums import Role, Tier
 from supportops.db.base import UTCDateTime
 from supportops.db.session import Database
-from supportops.db.statements import Write
+from supportops.db.statements import COPY_FROM_ROWS, Write
 from supportops.jobs import repository as jobs_repository
 from supportops.jobs.service import JobSpec
 from supportops.sla import service as sla_service
@@ -224,7 +224,8 @@ def test_rows_sent_together_keep_text_that_a_bulk_load_would_misread(
 ) -> None:
     """On PostgreSQL several rows of a plain INSERT go as one COPY, whose text format gives tabs,
     line breaks, backslashes and ``\\N`` a meaning of their own."""
-    awkward = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", "", "ünïcødé ☃", "'quoted' \"too\""]
+    awkward = 2 * ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", "", "ünïcødé ☃", "'quoted' \"too\""]
+    assert len(awkward) >= COPY_FROM_ROWS
     rows = [
         {
             **_events(ids["ticket"], ids["user"])[1],
@@ -358,12 +359,17 @@ def test_database_errors_are_raised_as_sqlalchemy_raises_them(db: Database, ids:
     orphan = _events(ids["ticket"] + 1000, ids["user"])
     naive = [{**_events(ids["ticket"], ids["user"])[0], "at": datetime(2026, 3, 2, 9, 0)}]
     naive_second = [_events(ids["ticket"], ids["user"])[0], *naive]  # found while rows are sent
+    first = _events(ids["ticket"], ids["user"])[0]
+    many_orphans = [*([first] * COPY_FROM_ROWS), orphan[0]]  # on PostgreSQL, sent as one COPY
+    many_naive = [*([first] * COPY_FROM_ROWS), *naive]
     with db.unit_of_work(write=False) as session:
         before = _read(session)
     for rows, error, match in (
         (orphan, IntegrityError, None),
         (naive, StatementError, "naive datetime"),
         (naive_second, StatementError, "naive datetime"),
+        (many_orphans, IntegrityError, None),
+        (many_naive, StatementError, "naive datetime"),
     ):
         for write in (
             _execute(tickets_repository._INSERT_EVENTS, rows),

@@ -8,10 +8,10 @@ bind processor, and hands the converted values to the DBAPI cursor of the connec
 the processors are the ones ``Connection.execute`` uses, so the rows stored are the same; errors
 are raised as SQLAlchemy raises them.
 
-On PostgreSQL, several rows of a plain INSERT (no ``ON CONFLICT``, no ``RETURNING``) go as one
-``COPY … FROM STDIN``: executed row by row, each costs the server the start of a statement and the
-driver a pipelined round of messages, and the SLA clocks and events of a batch of new tickets are
-dozens of rows.
+On PostgreSQL, a dozen rows or more of a plain INSERT (no ``ON CONFLICT``, no ``RETURNING``) go as
+one ``COPY … FROM STDIN``: executed row by row, each costs the server the start of a statement and
+the driver a pipelined round of messages, and the SLA clocks and events of a batch of new tickets
+are dozens of rows.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from supportops.db.session import READ_ONLY_OPTION, WriteInReadSession
 
 Row = Mapping[str, Any]
+
+COPY_FROM_ROWS = 12
+"""Fewer rows go as ``executemany``: a COPY takes two round trips to the server where pipelined rows
+take one, and below about a dozen rows that costs more than the rows save (``bench/copy_rows.py``)."""
 _Processor = Callable[[Any], Any]
 
 
@@ -41,7 +45,7 @@ class _Plan:
     returning: bool
     """The new primary key comes back as a returned row; otherwise as the cursor's ``lastrowid``."""
     copy: str | None = None
-    """On PostgreSQL, a plain INSERT of several rows is sent as this ``COPY … FROM STDIN``."""
+    """On PostgreSQL, a plain INSERT of ``COPY_FROM_ROWS`` rows or more is sent as this COPY."""
     values: Callable[[Row], Sequence[Any]] | None = None
     """A row as the COPY's values, in its column order."""
 
@@ -95,7 +99,7 @@ class Write:
         params: Any = rows
         cursor = None
         try:
-            if many and plan.copy is not None:
+            if many and plan.copy is not None and len(rows) >= COPY_FROM_ROWS:
                 assert plan.values is not None
                 cursor = dbapi.cursor()
                 with cursor.copy(plan.copy) as copy:
