@@ -29,11 +29,11 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from supportops.db.session import READ_ONLY_OPTION, WriteInReadSession
 
 Row = Mapping[str, Any]
+_Processor = Callable[[Any], Any]
 
 COPY_FROM_ROWS = 12
 """Fewer rows go as ``executemany``: a COPY takes two round trips to the server where pipelined rows
 take one, and below about a dozen rows that costs more than the rows save (``bench/copy_rows.py``)."""
-_Processor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,8 @@ class Write:
         )
 
     def run(self, conn: Connection, rows: Sequence[Row]) -> None:
-        """One row with ``execute``, several with ``executemany``, as SQLAlchemy does."""
+        """One row with ``execute``, several with ``executemany`` as SQLAlchemy does, or on PostgreSQL
+        ``COPY_FROM_ROWS`` rows or more of a plain INSERT as one COPY."""
         if not rows:
             return
         plan = self._plan(conn.dialect, tuple(rows[0]), single=False)
@@ -162,9 +163,9 @@ def _compile(
 def _copy(
     statement: Insert | Update | Delete, compiled: SQLCompiler, dialect: Dialect, names: tuple[str, ...]
 ) -> str | None:
-    """``COPY table (columns) FROM STDIN`` for a plain INSERT of several rows on PostgreSQL, where
-    storing each row costs the server far less than executing a statement for it; else None (an
-    ``ON CONFLICT`` or ``RETURNING`` clause, or a value that is an SQL expression, needs the INSERT)."""
+    """``COPY table (columns) FROM STDIN`` for a plain INSERT on PostgreSQL, where storing a row
+    costs the server far less than executing a statement for it; else None (an ``ON CONFLICT`` or
+    ``RETURNING`` clause, or a value that is an SQL expression, needs the INSERT)."""
     if dialect.name != "postgresql" or not isinstance(statement, Insert):
         return None
     table = statement.table
