@@ -2,7 +2,8 @@
 """What a batch of SLA event rows costs on PostgreSQL: pipelined ``executemany`` against one COPY.
 
 In one transaction that is rolled back, inserts ROWS rows into ``sla_events`` (for the lowest ticket
-id) 50 times each way and prints the median wall time per batch of 7 such runs. The database must be
+id) 50 times each way, with the statements and row conversion the product sends, and prints the
+median wall time per batch of 7 such runs. The database must be
 migrated and hold a ticket, e.g. one loaded by ``supportops demo load``:
 
   .venv/bin/python bench/copy_rows.py --url postgresql://postgres@127.0.0.1:5432/so_postgres_10000
@@ -11,22 +12,22 @@ migrated and hold a ticket, e.g. one loaded by ``supportops demo load``:
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from supportops import registry
+from supportops.db.session import Database
+from supportops.sla import service as sla_service
 
 COLUMNS = ("ticket_id", "metric", "cycle", "kind", "at", "data")
-INSERT = (
-    "INSERT INTO sla_events (ticket_id, metric, cycle, kind, at, data) VALUES (%(ticket_id)s::BIGINT, "
-    "%(metric)s::VARCHAR, %(cycle)s::INTEGER, %(kind)s::VARCHAR, %(at)s::TIMESTAMP WITHOUT TIME ZONE, "
-    "%(data)s::JSONB)"
-)
-COPY = f"COPY sla_events ({', '.join(COLUMNS)}) FROM STDIN"
-AT = dt.datetime(2026, 12, 1, 10, 0)
+AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
 def main() -> None:
@@ -42,10 +43,18 @@ def main() -> None:
         parser.error(f"--rows must be a comma list of whole numbers, not {args.rows!r}")
     if any(n < 1 for n in sizes):
         parser.error("every batch size must be at least 1")
+    if make_url(args.url).get_backend_name() != "postgresql":
+        parser.error("--url must name a PostgreSQL database: SQLite has no COPY")
+    assert registry.LOADED
+    db = Database.from_url(args.url)
+    # The statements and row conversion the SLA domain's writes use (supportops.db.statements).
+    plan = sla_service._ADD_EVENTS._plan(db.engine.dialect, COLUMNS, single=False)
+    assert plan.copy is not None
     try:
-        conn = psycopg.connect(args.url)
+        conn = db.engine.raw_connection().driver_connection
+        assert isinstance(conn, psycopg.Connection)
         found = conn.execute("SELECT min(id) FROM tickets").fetchone()
-    except psycopg.Error as exc:
+    except (SQLAlchemyError, psycopg.Error) as exc:
         parser.error(f"cannot read tickets at {args.url}: {exc}")
     ticket = found[0] if found else None
     if ticket is None:
@@ -66,12 +75,13 @@ def main() -> None:
 
     def many(k: int) -> None:
         with conn.cursor() as cur:
-            cur.executemany(INSERT, rows(k))
+            cur.executemany(plan.sql, [plan.convert(row) for row in rows(k)])
 
     def copy(k: int) -> None:
-        with conn.cursor() as cur, cur.copy(COPY) as out:
+        assert plan.copy is not None
+        with conn.cursor() as cur, cur.copy(plan.copy) as out:
             for row in rows(k):
-                out.write_row(tuple(row[c] for c in COLUMNS))
+                out.write_row(plan.values(row))
 
     def median_batch(send: Callable[[int], None], k: int) -> float:
         runs = []

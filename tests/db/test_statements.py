@@ -358,8 +358,8 @@ def test_direct_writes_belong_to_the_session_transaction(db: Database, ids: dict
 def test_database_errors_are_raised_as_sqlalchemy_raises_them(db: Database, ids: dict[str, int]) -> None:
     orphan = _events(ids["ticket"] + 1000, ids["user"])
     naive = [{**_events(ids["ticket"], ids["user"])[0], "at": datetime(2026, 3, 2, 9, 0)}]
-    naive_second = [_events(ids["ticket"], ids["user"])[0], *naive]  # found while rows are sent
     first = _events(ids["ticket"], ids["user"])[0]
+    naive_second = [first, *naive]  # found while rows are sent
     many_orphans = [*([first] * COPY_FROM_ROWS), orphan[0]]  # on PostgreSQL, sent as one COPY
     many_naive = [*([first] * COPY_FROM_ROWS), *naive]
     with db.unit_of_work(write=False) as session:

@@ -44,10 +44,10 @@ class _Plan:
     convert: Callable[[Row], Any]
     returning: bool
     """The new primary key comes back as a returned row; otherwise as the cursor's ``lastrowid``."""
-    copy: str | None = None
+    values: Callable[[Row], list[Any]]
+    """A row's processed values in the statement's parameter order, which is the COPY's column order."""
+    copy: str | None
     """On PostgreSQL, a plain INSERT of ``COPY_FROM_ROWS`` rows or more is sent as this COPY."""
-    values: Callable[[Row], Sequence[Any]] | None = None
-    """A row as the COPY's values, in its column order."""
 
 
 class Write:
@@ -101,7 +101,6 @@ class Write:
         cursor = None
         try:
             if many and plan.copy is not None and len(rows) >= COPY_FROM_ROWS:
-                assert plan.values is not None
                 cursor = dbapi.cursor()
                 with cursor.copy(plan.copy) as copy:
                     for r in rows:
@@ -146,18 +145,17 @@ def _compile(
         names = tuple(dict.fromkeys(compiled.bind_names.values()))
     constants = _defaults(compiled, keys, names)
     processors = [_processor(compiled, name, dialect) for name in names]
-    convert = _converter(names, constants, processors)
+    values = _converter(names, constants, processors)
     copy = None if single else _copy(statement, compiled, dialect, names)
-    values = convert
+    convert: Callable[[Row], Any] = values
     if not compiled.positional:
         escaped = compiled.escaped_bind_names
         out_names = tuple(escaped.get(n, n) for n in names)
-        as_tuple = convert
 
         def convert(row: Row) -> Any:
-            return dict(zip(out_names, as_tuple(row), strict=True))
+            return dict(zip(out_names, values(row), strict=True))
 
-    return _Plan(compiled.string, convert, returning, copy, values if copy else None)
+    return _Plan(compiled.string, convert, returning, values, copy)
 
 
 def _copy(
